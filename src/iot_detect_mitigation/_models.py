@@ -1,0 +1,346 @@
+"""Pydantic models of the AWS shapes, named as in botocore's ``iot`` service model.
+
+Two configurations, one per direction:
+
+* shapes a caller builds (the request, its target and time range) are strict, frozen and forbid
+  unknown fields, and enforce every constraint of the service model plus the rules AWS applies
+  but does not publish as constraints;
+* shapes AWS sends back are lenient: unknown members are ignored, optional members may be missing
+  and an enum value this version does not know is kept as the string AWS sent.
+
+Field names are snake_case; the AWS member names are aliases, and both are accepted as input.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Self
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+__all__ = [
+    "AddThingsToThingGroupParams",
+    "CACertificateUpdateAction",
+    "DescribeDetectMitigationActionsTaskRequest",
+    "DetectMitigationActionsTaskStatistics",
+    "DetectMitigationActionsTaskStatus",
+    "DetectMitigationActionsTaskSummary",
+    "DetectMitigationActionsTaskTarget",
+    "DeviceCertificateUpdateAction",
+    "EnableIoTLoggingParams",
+    "LogLevel",
+    "MitigationAction",
+    "MitigationActionParams",
+    "PolicyTemplateName",
+    "PublishFindingToSnsParams",
+    "ReplaceDefaultPolicyVersionParams",
+    "StartDetectMitigationActionsTaskRequest",
+    "UpdateCACertificateParams",
+    "UpdateDeviceCertificateParams",
+    "ViolationEventOccurrenceRange",
+]
+
+# Validation context under which AWS responses are parsed: shapes shared by both directions then
+# ignore members this version does not know instead of rejecting them.
+FROM_AWS: dict[str, bool] = {"from_aws": True}
+
+_COMMON = ConfigDict(
+    alias_generator=to_camel,
+    validate_by_name=True,
+    validate_by_alias=True,
+    serialize_by_alias=True,
+    frozen=True,
+    use_attribute_docstrings=True,
+)
+REQUEST_CONFIG = ConfigDict(**_COMMON, strict=True, extra="forbid")
+RESPONSE_CONFIG = ConfigDict(**_COMMON, extra="ignore")
+
+
+# The service model's patterns are unanchored, but AWS validates the whole value: anchor them.
+TaskId = Annotated[
+    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[a-zA-Z0-9_-]+$")
+]
+ViolationId = Annotated[
+    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[a-zA-Z0-9\-]+$")
+]
+ProfileOrBehaviorName = Annotated[
+    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[a-zA-Z0-9:_-]+$")
+]
+ThingGroupName = ProfileOrBehaviorName
+MitigationActionName = Annotated[
+    str, StringConstraints(max_length=128, pattern=r"^[a-zA-Z0-9_-]+$")
+]
+ClientRequestToken = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-zA-Z0-9-_]+$")
+]
+RoleArn = Annotated[str, StringConstraints(min_length=20, max_length=2048)]
+SnsTopicArn = Annotated[str, StringConstraints(max_length=350)]
+
+
+def _as_utc(value: datetime) -> datetime:
+    """botocore parses timestamps into the machine's local zone; UTC is what AWS means."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+ResponseTimestamp = Annotated[datetime, AfterValidator(_as_utc)]
+
+
+class DetectMitigationActionsTaskStatus(StrEnum):
+    IN_PROGRESS = "IN_PROGRESS"
+    SUCCESSFUL = "SUCCESSFUL"
+    FAILED = "FAILED"
+    CANCELED = "CANCELED"
+
+
+class DeviceCertificateUpdateAction(StrEnum):
+    DEACTIVATE = "DEACTIVATE"
+
+
+class CACertificateUpdateAction(StrEnum):
+    DEACTIVATE = "DEACTIVATE"
+
+
+class PolicyTemplateName(StrEnum):
+    BLANK_POLICY = "BLANK_POLICY"
+
+
+class LogLevel(StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    ERROR = "ERROR"
+    WARN = "WARN"
+    DISABLED = "DISABLED"
+
+
+# Open enums: known values become members (which compare equal to their strings), values a newer
+# AWS may add stay plain strings instead of failing the whole response.
+OpenTaskStatus = Annotated[
+    DetectMitigationActionsTaskStatus | str, Field(union_mode="left_to_right")
+]
+OpenDeviceCertificateUpdateAction = Annotated[
+    DeviceCertificateUpdateAction | str, Field(union_mode="left_to_right")
+]
+OpenCACertificateUpdateAction = Annotated[
+    CACertificateUpdateAction | str, Field(union_mode="left_to_right")
+]
+OpenPolicyTemplateName = Annotated[PolicyTemplateName | str, Field(union_mode="left_to_right")]
+OpenLogLevel = Annotated[LogLevel | str, Field(union_mode="left_to_right")]
+
+
+class _RequestShape(BaseModel):
+    """A shape callers build. Parsed from AWS (context FROM_AWS) it drops unknown members."""
+
+    model_config = REQUEST_CONFIG
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_unknown_members_from_aws(cls, data: Any, info: ValidationInfo) -> Any:
+        if not (info.context or {}).get("from_aws") or not isinstance(data, dict):
+            return data
+        known = {name for name in cls.model_fields} | {
+            field.alias for field in cls.model_fields.values() if field.alias
+        }
+        return {key: value for key, value in data.items() if key in known}
+
+
+class _ResponseShape(BaseModel):
+    model_config = RESPONSE_CONFIG
+
+
+class DetectMitigationActionsTaskTarget(_RequestShape):
+    """What a task mitigates: listed violations, or the violations of a security profile."""
+
+    violation_ids: Annotated[list[ViolationId], Field(min_length=1, max_length=25)] | None = None
+    """The violations to mitigate (1-25 ids)."""
+    security_profile_name: ProfileOrBehaviorName | None = None
+    """Mitigate the violations of this security profile."""
+    behavior_name: ProfileOrBehaviorName | None = None
+    """Narrow a security-profile target to one of its behaviors."""
+
+    @model_validator(mode="after")
+    def _names_something(self) -> Self:
+        if self.violation_ids is None and self.security_profile_name is None:
+            raise ValueError("a target needs violation_ids or security_profile_name")
+        if self.behavior_name is not None and self.security_profile_name is None:
+            raise ValueError("behavior_name needs security_profile_name")
+        return self
+
+
+class ViolationEventOccurrenceRange(_RequestShape):
+    """The window in which the violations to mitigate occurred. Both ends are inclusive."""
+
+    start_time: AwareDatetime
+    """Start of the window; timezone-aware, so that it means the same instant everywhere."""
+    end_time: AwareDatetime
+    """End of the window; timezone-aware, not before ``start_time``."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.start_time > self.end_time:
+            raise ValueError("start_time must not be after end_time")
+        return self
+
+
+class StartDetectMitigationActionsTaskRequest(_RequestShape):
+    """Everything ``StartDetectMitigationActionsTask`` sends, validated before it is sent."""
+
+    task_id: TaskId
+    """Unique id of the task; it also names the task in describe, list and cancel."""
+    target: DetectMitigationActionsTaskTarget
+    """The violations to mitigate."""
+    actions: Annotated[list[MitigationActionName], Field(min_length=1, max_length=5)]
+    """Names of 1-5 mitigation actions to apply to each violation."""
+    violation_event_occurrence_range: ViolationEventOccurrenceRange | None = None
+    """Only mitigate violations that occurred in this window."""
+    include_only_active_violations: bool | None = None
+    """Only mitigate violations that are still active."""
+    include_suppressed_alerts: bool | None = None
+    """Also mitigate violations whose alerts are suppressed."""
+    client_request_token: ClientRequestToken
+    """Idempotency token; every retry of one logical start sends the same token."""
+
+    def to_boto3(self) -> dict[str, Any]:
+        """The keyword arguments of ``iot.start_detect_mitigation_actions_task``."""
+        return self.model_dump(exclude_none=True)
+
+
+class DescribeDetectMitigationActionsTaskRequest(_RequestShape):
+    """What ``DescribeDetectMitigationActionsTask`` sends."""
+
+    task_id: TaskId
+
+    def to_boto3(self) -> dict[str, Any]:
+        """The keyword arguments of ``iot.describe_detect_mitigation_actions_task``."""
+        return self.model_dump()
+
+
+class DetectMitigationActionsTaskStatistics(_ResponseShape):
+    """How many (violation, action) executions ran, were skipped or failed."""
+
+    actions_executed: int | None = None
+    actions_skipped: int | None = None
+    actions_failed: int | None = None
+
+
+class UpdateDeviceCertificateParams(_ResponseShape):
+    action: OpenDeviceCertificateUpdateAction
+
+
+class UpdateCACertificateParams(_ResponseShape):
+    action: OpenCACertificateUpdateAction
+
+
+class AddThingsToThingGroupParams(_ResponseShape):
+    thing_group_names: list[str]
+    """The groups the violating things are added to (quarantine)."""
+    override_dynamic_groups: bool | None = None
+
+
+class ReplaceDefaultPolicyVersionParams(_ResponseShape):
+    template_name: OpenPolicyTemplateName
+
+
+class EnableIoTLoggingParams(_ResponseShape):
+    role_arn_for_logging: str
+    log_level: OpenLogLevel
+
+
+class PublishFindingToSnsParams(_ResponseShape):
+    topic_arn: str
+
+
+class MitigationActionParams(_ResponseShape):
+    """The parameters of a mitigation action: exactly one of the six kinds.
+
+    A kind this version does not know is ignored, so parsing does not break when AWS adds one;
+    all six fields are then ``None``.
+    """
+
+    update_device_certificate_params: UpdateDeviceCertificateParams | None = None
+    update_ca_certificate_params: UpdateCACertificateParams | None = Field(
+        default=None, alias="updateCACertificateParams"
+    )
+    add_things_to_thing_group_params: AddThingsToThingGroupParams | None = None
+    replace_default_policy_version_params: ReplaceDefaultPolicyVersionParams | None = None
+    enable_iot_logging_params: EnableIoTLoggingParams | None = Field(
+        default=None, alias="enableIoTLoggingParams"
+    )
+    publish_finding_to_sns_params: PublishFindingToSnsParams | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_kind(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            kinds = [
+                name
+                for name, field in cls.model_fields.items()
+                if data.get(name) is not None or data.get(field.alias or name) is not None
+            ]
+            known = set(cls.model_fields) | {f.alias for f in cls.model_fields.values() if f.alias}
+            if len(kinds) > 1:
+                raise ValueError(f"exactly one kind of parameters allowed, got {kinds}")
+            if not kinds and known.issuperset(data):
+                raise ValueError("exactly one kind of parameters required, got none")
+        return data
+
+
+class MitigationAction(_ResponseShape):
+    """A mitigation action as the task defined it (an ``actionsDefinition`` entry)."""
+
+    name: str | None = None
+    id: str | None = None
+    role_arn: str | None = None
+    action_params: MitigationActionParams | None = None
+
+
+class DetectMitigationActionsTaskSummary(_ResponseShape):
+    """The state of a task, as ``DescribeDetectMitigationActionsTask`` returns it."""
+
+    task_id: str | None = None
+    task_status: OpenTaskStatus | None = None
+    """IN_PROGRESS, SUCCESSFUL, FAILED or CANCELED; an unknown status is kept as a string."""
+    task_start_time: ResponseTimestamp | None = None
+    task_end_time: ResponseTimestamp | None = None
+    """Set once the task has ended."""
+    target: DetectMitigationActionsTaskTarget | None = None
+    violation_event_occurrence_range: ViolationEventOccurrenceRange | None = None
+    only_active_violations_included: bool | None = None
+    suppressed_alerts_included: bool | None = None
+    actions_definition: list[MitigationAction] | None = None
+    """The mitigation actions the task applies, as they were defined when it started."""
+    task_statistics: DetectMitigationActionsTaskStatistics = Field(
+        default_factory=DetectMitigationActionsTaskStatistics
+    )
+    """Execution counts; all ``None`` until AWS reports them."""
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether the task has ended: SUCCESSFUL, FAILED or CANCELED."""
+        return self.task_status in _TERMINAL
+
+    @classmethod
+    def from_aws(cls, task_summary: Any) -> Self:
+        """Parse the ``taskSummary`` member of a describe response, leniently."""
+        return cls.model_validate(task_summary, context=FROM_AWS)
+
+
+_TERMINAL = frozenset(
+    {
+        DetectMitigationActionsTaskStatus.SUCCESSFUL,
+        DetectMitigationActionsTaskStatus.FAILED,
+        DetectMitigationActionsTaskStatus.CANCELED,
+    }
+)

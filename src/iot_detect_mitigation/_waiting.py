@@ -1,0 +1,126 @@
+"""Waiting for a task to end: a polling schedule, a deadline, and progress as it happens.
+
+No AWS SDK has a waiter for these tasks, and the describe call shares a 10 requests-per-second
+account limit with every other caller, so polling backs off: it starts at one second, to notice
+short tasks quickly (the one published example took about a second), and grows to a cap, so a long
+task costs a few calls a minute.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Iterator
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ._errors import DetectMitigationError, WaitTimeoutError
+from ._models import DetectMitigationActionsTaskSummary
+
+__all__ = ["WaitPolicy", "iter_task_updates"]
+
+logger = logging.getLogger("iot_detect_mitigation")
+
+
+class WaitPolicy(BaseModel):
+    """The polling schedule of a waiter.
+
+    The delay after poll *n* (1-based) grows geometrically from ``min_delay`` to ``max_delay``
+    and is shortened at random by up to ``jitter`` of itself, so that waiters started together
+    drift apart, but never below ``min_delay``::
+
+        delay(n) = max(min_delay, min(max_delay, min_delay * growth ** (n - 1)) * (1 - jitter * U))
+
+    with U uniform in [0, 1). ``min_delay`` is at least one second: a waiter never describes more
+    than once a second.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    min_delay: float = Field(default=1.0, ge=1.0)
+    """First delay, and the least delay between two polls, in seconds."""
+    max_delay: float = Field(default=30.0, ge=1.0)
+    """Cap on a delay, in seconds."""
+    growth: float = Field(default=2.0, ge=1.0)
+    """Factor by which the delay grows after each poll; 1 polls at a fixed rate."""
+    jitter: float = Field(default=0.2, ge=0.0, le=1.0)
+    """Largest fraction by which a delay is shortened at random."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> WaitPolicy:
+        if self.max_delay < self.min_delay:
+            raise ValueError("max_delay must not be less than min_delay")
+        return self
+
+    def delay(self, poll_number: int, rng: random.Random) -> float:
+        """Seconds to sleep after poll number ``poll_number`` (1 for the first poll)."""
+        ceiling = min(self.max_delay, self.min_delay * self.growth ** (poll_number - 1))
+        return max(self.min_delay, ceiling * (1.0 - self.jitter * rng.random()))
+
+    def delays(self, count: int, rng: random.Random | None = None) -> list[float]:
+        """The first ``count`` delays of the schedule, to inspect its polling cost."""
+        rng = rng or random.Random()
+        return [self.delay(n, rng) for n in range(1, count + 1)]
+
+
+def _progress(summary: DetectMitigationActionsTaskSummary) -> tuple[object, ...]:
+    stats = summary.task_statistics
+    return summary.task_status, stats.actions_executed, stats.actions_skipped, stats.actions_failed
+
+
+def iter_task_updates(
+    describe: Callable[[str], DetectMitigationActionsTaskSummary],
+    task_id: str,
+    *,
+    timeout: float,
+    policy: WaitPolicy,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+    rng: random.Random,
+) -> Iterator[DetectMitigationActionsTaskSummary]:
+    """Yield each summary whose status or statistics changed, until the task ends.
+
+    The deadline is ``timeout`` seconds from the first poll, on ``clock`` (monotonic). When the
+    next poll would fall past it, the sleep is cut short to end at the deadline and one final
+    poll follows, unless that poll would come less than ``min_delay`` after the previous one.
+    Retryable errors that outlast the retry policy (throttling, transient faults) count as a poll
+    that saw nothing new; any other error ends the wait.
+    """
+    if timeout <= 0:
+        raise ValueError(f"timeout must be greater than zero seconds, got {timeout}")
+    started = clock()
+    deadline = started + timeout
+    last: DetectMitigationActionsTaskSummary | None = None
+    poll_number = 0
+    while True:
+        poll_number += 1
+        try:
+            summary = describe(task_id)
+        except DetectMitigationError as error:
+            if not error.retryable:
+                raise
+            logger.warning("polling %s: %s; will poll again", task_id, type(error).__name__)
+        else:
+            if last is None or _progress(summary) != _progress(last):
+                yield summary
+            last = summary
+            if summary.is_terminal:
+                return
+        polled_at = clock()
+        remaining = deadline - polled_at
+        delay = policy.delay(poll_number, rng)
+        if delay < remaining:
+            sleep(delay)
+            continue
+        if remaining > 0:
+            sleep(remaining)
+        if remaining < policy.min_delay:
+            elapsed = clock() - started
+            raise WaitTimeoutError(
+                f"task {task_id} still {last.task_status if last else 'unknown'} "
+                f"after {elapsed:.1f}s",
+                summary=last,
+                elapsed=elapsed,
+            )
+        # One final poll at the deadline; the next round ends the wait whatever it sees.
+        deadline = clock()

@@ -1,0 +1,46 @@
+# Every target installs what it needs into .venv; a machine with only python3 is enough.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-dev
+
+.PHONY: test lint typecheck unit docs demo bench fuzz clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+## test: lint, type-check, unit tests with coverage, and a strict docs build
+test: lint typecheck unit docs
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests examples benchmarks
+	$(BIN)/ruff format --check src tests examples benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy --strict src tests examples benchmarks
+
+unit: $(STAMP)
+	$(BIN)/pytest --cov --cov-report=term-missing
+
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --quiet
+
+## demo: the whole job end to end against the in-process emulator
+demo: $(STAMP)
+	$(BIN)/python examples/demo.py
+
+## bench: performance ratios against raw boto3, measured in the same run
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+## fuzz: the long property-based run (10,000+ generated start requests)
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -p no:cacheprovider tests/test_fuzz.py -q
+
+clean:
+	rm -rf $(VENV) site .coverage .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Self, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -23,6 +23,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainValidator,
     StringConstraints,
     ValidationInfo,
     model_validator,
@@ -125,30 +126,58 @@ class LogLevel(StrEnum):
     DISABLED = "DISABLED"
 
 
-# Open enums: known values become members (which compare equal to their strings), values a newer
-# AWS may add stay plain strings instead of failing the whole response.
+E = TypeVar("E", bound=StrEnum)
+
+
+def _from_aws(info: ValidationInfo) -> bool:
+    return bool((info.context or {}).get("from_aws"))
+
+
+def _open_enum(enum: type[E], *, always_open: bool = False) -> PlainValidator:
+    """Known values become members; an unknown one is kept as the string AWS sent.
+
+    Values a caller supplies must be known, unless ``always_open`` (response-only fields).
+    """
+
+    def parse(value: object, info: ValidationInfo) -> E | str:
+        if not isinstance(value, str):
+            raise ValueError("must be a string")
+        try:
+            return enum(value)
+        except ValueError:
+            if always_open or _from_aws(info):
+                return value
+            raise ValueError(f"must be one of {', '.join(enum)}") from None
+
+    return PlainValidator(parse)
+
+
 OpenTaskStatus = Annotated[
-    DetectMitigationActionsTaskStatus | str, Field(union_mode="left_to_right")
+    DetectMitigationActionsTaskStatus | str,
+    _open_enum(DetectMitigationActionsTaskStatus, always_open=True),
 ]
 OpenDeviceCertificateUpdateAction = Annotated[
-    DeviceCertificateUpdateAction | str, Field(union_mode="left_to_right")
+    DeviceCertificateUpdateAction | str, _open_enum(DeviceCertificateUpdateAction)
 ]
 OpenCACertificateUpdateAction = Annotated[
-    CACertificateUpdateAction | str, Field(union_mode="left_to_right")
+    CACertificateUpdateAction | str, _open_enum(CACertificateUpdateAction)
 ]
-OpenPolicyTemplateName = Annotated[PolicyTemplateName | str, Field(union_mode="left_to_right")]
-OpenLogLevel = Annotated[LogLevel | str, Field(union_mode="left_to_right")]
+OpenPolicyTemplateName = Annotated[PolicyTemplateName | str, _open_enum(PolicyTemplateName)]
+OpenLogLevel = Annotated[LogLevel | str, _open_enum(LogLevel)]
 
 
 class _RequestShape(BaseModel):
-    """A shape callers build. Parsed from AWS (context FROM_AWS) it drops unknown members."""
+    """A shape callers build, checked against every constraint of the service model.
+
+    Parsed from AWS (context ``FROM_AWS``), it drops members and enum values it does not know.
+    """
 
     model_config = REQUEST_CONFIG
 
     @model_validator(mode="before")
     @classmethod
     def _drop_unknown_members_from_aws(cls, data: Any, info: ValidationInfo) -> Any:
-        if not (info.context or {}).get("from_aws") or not isinstance(data, dict):
+        if not _from_aws(info) or not isinstance(data, dict):
             return data
         known = {name for name in cls.model_fields} | {
             field.alias for field in cls.model_fields.values() if field.alias
@@ -235,38 +264,38 @@ class DetectMitigationActionsTaskStatistics(_ResponseShape):
     actions_failed: int | None = None
 
 
-class UpdateDeviceCertificateParams(_ResponseShape):
+class UpdateDeviceCertificateParams(_RequestShape):
     action: OpenDeviceCertificateUpdateAction
 
 
-class UpdateCACertificateParams(_ResponseShape):
+class UpdateCACertificateParams(_RequestShape):
     action: OpenCACertificateUpdateAction
 
 
-class AddThingsToThingGroupParams(_ResponseShape):
-    thing_group_names: list[str]
-    """The groups the violating things are added to (quarantine)."""
+class AddThingsToThingGroupParams(_RequestShape):
+    thing_group_names: Annotated[list[ThingGroupName], Field(min_length=1, max_length=10)]
+    """The 1-10 groups the violating things are added to (quarantine)."""
     override_dynamic_groups: bool | None = None
 
 
-class ReplaceDefaultPolicyVersionParams(_ResponseShape):
+class ReplaceDefaultPolicyVersionParams(_RequestShape):
     template_name: OpenPolicyTemplateName
 
 
-class EnableIoTLoggingParams(_ResponseShape):
-    role_arn_for_logging: str
+class EnableIoTLoggingParams(_RequestShape):
+    role_arn_for_logging: RoleArn
     log_level: OpenLogLevel
 
 
-class PublishFindingToSnsParams(_ResponseShape):
-    topic_arn: str
+class PublishFindingToSnsParams(_RequestShape):
+    topic_arn: SnsTopicArn
 
 
-class MitigationActionParams(_ResponseShape):
+class MitigationActionParams(_RequestShape):
     """The parameters of a mitigation action: exactly one of the six kinds.
 
-    A kind this version does not know is ignored, so parsing does not break when AWS adds one;
-    all six fields are then ``None``.
+    Parsed from AWS, a kind this version does not know is ignored, so parsing does not break
+    when AWS adds one; all six fields are then ``None``.
     """
 
     update_device_certificate_params: UpdateDeviceCertificateParams | None = None
@@ -280,21 +309,14 @@ class MitigationActionParams(_ResponseShape):
     )
     publish_finding_to_sns_params: PublishFindingToSnsParams | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _one_kind(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            kinds = [
-                name
-                for name, field in cls.model_fields.items()
-                if data.get(name) is not None or data.get(field.alias or name) is not None
-            ]
-            known = set(cls.model_fields) | {f.alias for f in cls.model_fields.values() if f.alias}
-            if len(kinds) > 1:
-                raise ValueError(f"exactly one kind of parameters allowed, got {kinds}")
-            if not kinds and known.issuperset(data):
-                raise ValueError("exactly one kind of parameters required, got none")
-        return data
+    @model_validator(mode="after")
+    def _one_kind(self, info: ValidationInfo) -> Self:
+        kinds = [name for name in type(self).model_fields if getattr(self, name) is not None]
+        if len(kinds) > 1:
+            raise ValueError(f"exactly one kind of parameters allowed, got {', '.join(kinds)}")
+        if not kinds and not _from_aws(info):
+            raise ValueError("exactly one kind of parameters required, got none")
+        return self
 
 
 class MitigationAction(_ResponseShape):

@@ -1,0 +1,58 @@
+"""A local emulator of the Device Defender detect-mitigation API on top of moto.
+
+Install with the `testing` extra. Names load lazily, so importing this package (as the pytest
+plugin does in every run) does not import moto until one of them is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._clock import Clock, ManualClock
+    from ._emulator import DetectMitigationEmulator
+    from ._mock import DetectMitigationMock, mock_detect_mitigation
+    from ._records import Execution, MitigationAction, Task, TaskStatistics, TaskTarget, Violation
+    from ._server import EmulatorServer
+
+__all__ = [
+    "Clock",
+    "DetectMitigationEmulator",
+    "DetectMitigationMock",
+    "EmulatorServer",
+    "Execution",
+    "ManualClock",
+    "MitigationAction",
+    "Task",
+    "TaskStatistics",
+    "TaskTarget",
+    "Violation",
+    "mock_detect_mitigation",
+]
+
+_MODULES = {
+    "Clock": "._clock",
+    "ManualClock": "._clock",
+    "DetectMitigationEmulator": "._emulator",
+    "DetectMitigationMock": "._mock",
+    "mock_detect_mitigation": "._mock",
+    "Execution": "._records",
+    "MitigationAction": "._records",
+    "Task": "._records",
+    "TaskStatistics": "._records",
+    "TaskTarget": "._records",
+    "Violation": "._records",
+    "EmulatorServer": "._server",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module, __name__), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

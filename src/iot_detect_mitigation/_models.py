@@ -56,18 +56,6 @@ __all__ = [
 # ignore members this version does not know instead of rejecting them.
 FROM_AWS: dict[str, bool] = {"from_aws": True}
 
-_COMMON = ConfigDict(
-    alias_generator=to_camel,
-    validate_by_name=True,
-    validate_by_alias=True,
-    serialize_by_alias=True,
-    frozen=True,
-    use_attribute_docstrings=True,
-)
-REQUEST_CONFIG = ConfigDict(**_COMMON, strict=True, extra="forbid")
-RESPONSE_CONFIG = ConfigDict(**_COMMON, extra="ignore")
-
-
 # The service model's patterns are unanchored, but AWS validates the whole value: anchor them.
 TaskId = Annotated[
     str, StringConstraints(min_length=1, max_length=128, pattern=r"^[a-zA-Z0-9_-]+$")
@@ -172,7 +160,17 @@ class _RequestShape(BaseModel):
     Parsed from AWS (context ``FROM_AWS``), it drops members and enum values it does not know.
     """
 
-    model_config = REQUEST_CONFIG
+    # Written out, not shared, so that pydantic's mypy plugin sees validate_by_name.
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        frozen=True,
+        use_attribute_docstrings=True,
+        strict=True,
+        extra="forbid",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -186,7 +184,17 @@ class _RequestShape(BaseModel):
 
 
 class _ResponseShape(BaseModel):
-    model_config = RESPONSE_CONFIG
+    """A shape only AWS sends: lenient, so that what AWS adds later does not break parsing."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        frozen=True,
+        use_attribute_docstrings=True,
+        extra="ignore",
+    )
 
 
 class DetectMitigationActionsTaskTarget(_RequestShape):

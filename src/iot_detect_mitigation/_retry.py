@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
-from tenacity.stop import stop_before_delay
+from tenacity.stop import stop_any, stop_base, stop_before_delay
 
 from ._errors import DetectMitigationError
 
@@ -34,7 +34,7 @@ class RetryPolicy(BaseModel):
         delay(n) = uniform(0, min(max_delay, base_delay * 2 ** (n - 1)))
 
     A call stops after ``max_attempts`` attempts, or before a sleep that would take it past
-    ``max_total_delay`` seconds since its first attempt.
+    ``max_total_delay`` seconds, counted both as time slept and as time since its first attempt.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
@@ -76,6 +76,16 @@ def _log_retry(state: RetryCallState) -> None:
     )
 
 
+class _stop_before_sleeping_past(stop_base):
+    """stop_before_delay reads the real clock; this counts the sleeps, whatever clock runs."""
+
+    def __init__(self, budget: float) -> None:
+        self.budget = budget
+
+    def __call__(self, state: RetryCallState) -> bool:
+        return state.idle_for + (state.upcoming_sleep or 0.0) > self.budget
+
+
 class Retrier:
     """Runs one logical call under a policy. One instance is shared by a client's threads."""
 
@@ -85,8 +95,11 @@ class Retrier:
         self.policy = policy
         # tenacity keeps per-call state in thread-local storage, so one Retrying serves all.
         self._retrying = Retrying(
-            stop=stop_after_attempt(policy.max_attempts)
-            | stop_before_delay(policy.max_total_delay),
+            stop=stop_any(
+                stop_after_attempt(policy.max_attempts),
+                stop_before_delay(policy.max_total_delay),
+                _stop_before_sleeping_past(policy.max_total_delay),
+            ),
             wait=lambda state: policy.backoff(state.attempt_number, rng),
             retry=retry_if_exception(_is_retryable),
             sleep=sleep,

@@ -1,0 +1,114 @@
+"""Polling cost of waiting schedules, simulated on a fake clock through the real waiter.
+
+For each task duration it reports the mean number of describe calls and the mean detection
+latency (from the task's completion to the poll that sees it), for the default ``WaitPolicy``,
+fixed 5 s polling, and the AWS SDK (Smithy) waiter schedule. Nothing sleeps.
+
+Run: ``python benchmarks/polling.py`` (part of ``make bench``).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+from dataclasses import dataclass
+
+from iot_detect_mitigation import DetectMitigationActionsTaskSummary, WaitPolicy
+from iot_detect_mitigation._waiting import iter_task_updates
+
+DURATIONS = (5.0, 60.0, 600.0, 3600.0)
+
+# The goal for the default policy: duration -> (max mean describes, max mean latency in s).
+GOALS = {5.0: (4.0, 2.5), 600.0: (30.0, 20.0), 3600.0: (150.0, 20.0)}
+
+
+class SmithyWaiterPolicy(WaitPolicy):
+    """The AWS SDK waiter schedule: random(min, min(max, min * 2 ** (attempt - 1)))."""
+
+    def delay(self, poll_number: int, rng: random.Random) -> float:
+        ceiling = min(self.max_delay, self.min_delay * 2 ** (poll_number - 1))
+        return rng.uniform(self.min_delay, ceiling)
+
+
+SCHEDULES: dict[str, WaitPolicy] = {
+    "default WaitPolicy": WaitPolicy(),
+    "fixed 5 s": WaitPolicy(min_delay=5, max_delay=5, growth=1, jitter=0),
+    "Smithy 2-120 s": SmithyWaiterPolicy(min_delay=2, max_delay=120),
+}
+
+
+@dataclass(frozen=True)
+class Cost:
+    describes: float
+    latency: float
+    min_gap: float
+
+
+def measure(policy: WaitPolicy, duration: float, trials: int = 200, seed: int = 0) -> Cost:
+    """Mean describes and detection latency of waiting for a task of about ``duration`` seconds.
+
+    Each trial's task ends at a random point within 10% of ``duration``, so that its end is not
+    in step with any schedule.
+    """
+    rng = random.Random(seed)
+    calls, latencies, gaps = [], [], []
+    for _ in range(trials):
+        now = 0.0
+        ends_at = duration * rng.uniform(0.9, 1.1)
+        polls: list[float] = []
+
+        def describe(_: str) -> DetectMitigationActionsTaskSummary:
+            polls.append(now)
+            status = "SUCCESSFUL" if now >= ends_at else "IN_PROGRESS"
+            return DetectMitigationActionsTaskSummary(task_status=status)
+
+        def sleep(seconds: float) -> None:
+            nonlocal now
+            now += seconds
+
+        for _ in iter_task_updates(
+            describe,
+            "task",
+            timeout=duration * 10 + 600,
+            policy=policy,
+            sleep=sleep,
+            clock=lambda: now,
+            rng=rng,
+        ):
+            pass
+        calls.append(len(polls))
+        latencies.append(polls[-1] - ends_at)
+        gaps.extend(b - a for a, b in zip(polls, polls[1:], strict=False))
+    return Cost(statistics.fmean(calls), statistics.fmean(latencies), min(gaps, default=0.0))
+
+
+def main() -> None:
+    rows = {
+        name: {duration: measure(policy, duration) for duration in DURATIONS}
+        for name, policy in SCHEDULES.items()
+    }
+    header = "| schedule | " + " | ".join(f"{d:g} s task" for d in DURATIONS) + " |"
+    print(header)
+    print("|" + "---|" * (len(DURATIONS) + 1))
+    for name, costs in rows.items():
+        cells = " | ".join(f"{c.describes:.1f} / {c.latency:.1f} s" for c in costs.values())
+        print(f"| {name} | {cells} |")
+    print("(cells: mean describe calls / mean detection latency)")
+    print(
+        json.dumps(
+            {
+                "polling": {
+                    name: {
+                        f"{d:g}": [round(c.describes, 1), round(c.latency, 2)]
+                        for d, c in costs.items()
+                    }
+                    for name, costs in rows.items()
+                }
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -9,6 +9,7 @@ Run: ``python benchmarks/polling.py`` (part of ``make bench``).
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import statistics
@@ -45,6 +46,26 @@ class Cost:
     min_gap: float
 
 
+class SimulatedTask:
+    """A task that ends at ``ends_at`` on a clock that only moves when the waiter sleeps."""
+
+    def __init__(self, ends_at: float) -> None:
+        self.ends_at = ends_at
+        self.now = 0.0
+        self.polls: list[float] = []
+
+    def describe(self, _: str) -> DetectMitigationActionsTaskSummary:
+        self.polls.append(self.now)
+        status = "SUCCESSFUL" if self.now >= self.ends_at else "IN_PROGRESS"
+        return DetectMitigationActionsTaskSummary(task_status=status)
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+    def clock(self) -> float:
+        return self.now
+
+
 def measure(policy: WaitPolicy, duration: float, trials: int = 200, seed: int = 0) -> Cost:
     """Mean describes and detection latency of waiting for a task of about ``duration`` seconds.
 
@@ -52,34 +73,25 @@ def measure(policy: WaitPolicy, duration: float, trials: int = 200, seed: int = 
     in step with any schedule.
     """
     rng = random.Random(seed)
-    calls, latencies, gaps = [], [], []
+    calls: list[int] = []
+    latencies: list[float] = []
+    gaps: list[float] = []
     for _ in range(trials):
-        now = 0.0
-        ends_at = duration * rng.uniform(0.9, 1.1)
-        polls: list[float] = []
-
-        def describe(_: str) -> DetectMitigationActionsTaskSummary:
-            polls.append(now)
-            status = "SUCCESSFUL" if now >= ends_at else "IN_PROGRESS"
-            return DetectMitigationActionsTaskSummary(task_status=status)
-
-        def sleep(seconds: float) -> None:
-            nonlocal now
-            now += seconds
-
-        for _ in iter_task_updates(
-            describe,
+        task = SimulatedTask(ends_at=duration * rng.uniform(0.9, 1.1))
+        updates = iter_task_updates(
+            task.describe,
             "task",
             timeout=duration * 10 + 600,
             policy=policy,
-            sleep=sleep,
-            clock=lambda: now,
+            sleep=task.sleep,
+            clock=task.clock,
             rng=rng,
-        ):
+        )
+        for _ in updates:
             pass
-        calls.append(len(polls))
-        latencies.append(polls[-1] - ends_at)
-        gaps.extend(b - a for a, b in zip(polls, polls[1:], strict=False))
+        calls.append(len(task.polls))
+        latencies.append(task.polls[-1] - task.ends_at)
+        gaps.extend(b - a for a, b in itertools.pairwise(task.polls))
     return Cost(statistics.fmean(calls), statistics.fmean(latencies), min(gaps, default=0.0))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from iot_detect_mitigation import (
     RetryPolicy,
     TaskCanceledError,
     TaskFailedError,
+    WaitError,
     WaitPolicy,
     WaitTimeoutError,
 )
@@ -91,7 +93,7 @@ def test_success_returns_the_final_summary_and_reports_each_change(
         ("SUCCESSFUL", 5),
     ]
     assert len(task.polls) > len(updates)  # unchanged polls are not reported
-    assert all(b - a >= 1.0 for a, b in zip(task.polls, task.polls[1:], strict=False))
+    assert all(b - a >= 1.0 for a, b in itertools.pairwise(task.polls))
 
 
 @pytest.mark.parametrize(
@@ -99,12 +101,13 @@ def test_success_returns_the_final_summary_and_reports_each_change(
     [("FAILED", TaskFailedError), ("CANCELED", TaskCanceledError)],
 )
 def test_failed_or_canceled_raise_with_the_summary_unless_asked_not_to(
-    client: DetectMitigationClient, time: FakeTime, status: str, error_type: type[Exception]
+    client: DetectMitigationClient, time: FakeTime, status: str, error_type: type[WaitError]
 ) -> None:
     attach(client, Task(time, [(0, "IN_PROGRESS", 0), (3, status, 1)]))
     with pytest.raises(error_type) as caught:
         client.wait_for_completion("t-1", timeout=60)
-    assert getattr(caught.value, "summary").task_status == status
+    assert caught.value.summary is not None
+    assert caught.value.summary.task_status == status
     final = client.wait_for_completion("t-1", timeout=60, raise_on_failure=False)
     assert final.task_status == status
 

@@ -16,7 +16,7 @@ from moto.iot.responses import IoTResponse
 
 from ._clock import as_utc
 from ._errors import InvalidRequestException
-from ._model import validation_errors
+from ._model import service_model, validation_errors
 from ._paging import page
 from ._records import Execution, MitigationAction, Task, TaskTarget
 from ._state import DetectMitigationState, state_for
@@ -240,7 +240,44 @@ HANDLERS: Mapping[str, Callable[[IoTResponse], ActionResult]] = {
 }
 
 
+def _unrouted_operations() -> dict[tuple[str, str], str]:
+    """(method, path) of our operations on fixed paths that moto routes only with required queries.
+
+    moto's router needs every required query-string member to pick such an operation, so a
+    request missing one would get a bare 404 instead of AWS's InvalidRequestException.
+    """
+    found = {}
+    for operation in HANDLERS:
+        model = service_model().operation_model(operation)
+        shape = model.input_shape
+        uri = model.http["requestUri"]
+        queries = [
+            name
+            for name in (shape.required_members if shape is not None else [])
+            if shape is not None
+            and shape.members[name].serialization.get("location") == "querystring"
+        ]
+        if queries and "{" not in uri:
+            found[(model.http["method"], uri)] = operation
+    return found
+
+
+def _route_fallback(get_action: Callable[[IoTResponse], str]) -> Callable[[IoTResponse], str]:
+    unrouted = _unrouted_operations()
+
+    def _get_action(self: IoTResponse) -> str:
+        action = get_action(self)
+        if action:
+            return action
+        return unrouted.get((self.method, self.path), action)
+
+    return _get_action
+
+
 def install() -> None:
     """Add the handlers to moto's IoTResponse; idempotent, and live servers pick them up too."""
     for operation, handler in HANDLERS.items():
         setattr(IoTResponse, xform_name(operation), handler)
+    name = "_get_action"  # moto offers no routing hook; IoTResponse inherits this method
+    if name not in vars(IoTResponse):
+        setattr(IoTResponse, name, _route_fallback(IoTResponse._get_action))

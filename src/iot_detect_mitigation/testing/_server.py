@@ -9,6 +9,7 @@ from __future__ import annotations
 from types import TracebackType
 
 from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.iot.models import iot_backends
 from moto.server import ThreadedMotoServer
 
 from ._emulator import DetectMitigationEmulator
@@ -18,8 +19,8 @@ from ._responses import install
 class EmulatorServer:
     """Serve on `host`:`port` (port 0 picks a free one) while entered, or between start and stop.
 
-    State lives in this process's moto backends and outlives the server; call
-    `emulator(...).reset()` to clear a region. Entering mock_aws meanwhile resets all of it.
+    State lives in this process's moto backends and outlives the server; `reset()` clears it.
+    Entering mock_aws meanwhile resets it too.
     """
 
     def __init__(self, port: int = 0, host: str = "127.0.0.1") -> None:
@@ -39,6 +40,11 @@ class EmulatorServer:
     ) -> DetectMitigationEmulator:
         """The handle on a region's state; moto's server uses account 123456789012 by default."""
         return DetectMitigationEmulator(region_name, account_id)
+
+    def reset(self) -> None:
+        """Clear moto's IoT state in every account and region, the emulator's included."""
+        for account_backends in iot_backends.values():
+            account_backends.reset()
 
     def start(self) -> EmulatorServer:
         if self._server is not None:

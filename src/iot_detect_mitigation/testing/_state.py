@@ -156,10 +156,10 @@ class DetectMitigationState:
         """
         names = list(dict.fromkeys(action_names))
         actions = tuple(self._action_for_task(name) for name in names)
-        if target.violation_ids is None and target.security_profile_name is None:
-            raise InvalidRequestException("target must name violationIds or a securityProfileName")
         if target.behavior_name is not None and target.security_profile_name is None:
             raise InvalidRequestException("behaviorName requires securityProfileName")
+        if target.violation_ids is None and target.security_profile_name is None:
+            raise InvalidRequestException("target must name violationIds or a securityProfileName")
         if occurrence_range is not None and occurrence_range[0] > occurrence_range[1]:
             raise InvalidRequestException("startTime must not be after endTime")
         if task_id in self.tasks:

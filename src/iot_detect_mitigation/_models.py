@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cache
 from typing import Annotated, Any, Self, TypeVar
 
 from pydantic import (
@@ -154,6 +155,14 @@ OpenPolicyTemplateName = Annotated[PolicyTemplateName | str, _open_enum(PolicyTe
 OpenLogLevel = Annotated[LogLevel | str, _open_enum(LogLevel)]
 
 
+@cache
+def _member_names(model: type[BaseModel]) -> frozenset[str]:
+    """Field names and AWS names of a model, computed once: validation runs on every call."""
+    return frozenset(model.model_fields) | {
+        field.alias for field in model.model_fields.values() if field.alias
+    }
+
+
 class _RequestShape(BaseModel):
     """A shape callers build, checked against every constraint of the service model.
 
@@ -167,7 +176,6 @@ class _RequestShape(BaseModel):
         validate_by_alias=True,
         serialize_by_alias=True,
         frozen=True,
-        use_attribute_docstrings=True,
         strict=True,
         extra="forbid",
     )
@@ -177,9 +185,9 @@ class _RequestShape(BaseModel):
     def _drop_unknown_members_from_aws(cls, data: Any, info: ValidationInfo) -> Any:
         if not _from_aws(info) or not isinstance(data, dict):
             return data
-        known = {name for name in cls.model_fields} | {
-            field.alias for field in cls.model_fields.values() if field.alias
-        }
+        known = _member_names(cls)
+        if known.issuperset(data):
+            return data
         return {key: value for key, value in data.items() if key in known}
 
 
@@ -192,7 +200,6 @@ class _ResponseShape(BaseModel):
         validate_by_alias=True,
         serialize_by_alias=True,
         frozen=True,
-        use_attribute_docstrings=True,
         extra="ignore",
     )
 

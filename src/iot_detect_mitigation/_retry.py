@@ -109,10 +109,21 @@ class Retrier:
 
     def call(self, attempt: Callable[[int], T]) -> T:
         """Call ``attempt(n)`` for n = 1, 2, ... until it returns or may not be retried."""
-        attempts = 0
+        # Most calls succeed at once: try the first attempt directly and enter tenacity only
+        # after a retryable failure, where it replays that failure as its own first attempt.
+        try:
+            return attempt(1)
+        except DetectMitigationError as error:
+            if not error.retryable or self.policy.max_attempts == 1:
+                raise
+            first_failure: DetectMitigationError | None = error
+        attempts = 1
 
         def numbered() -> T:
-            nonlocal attempts
+            nonlocal attempts, first_failure
+            if first_failure is not None:
+                failure, first_failure = first_failure, None
+                raise failure
             attempts += 1
             return attempt(attempts)
 

@@ -1,0 +1,321 @@
+"""``make bench``: what the library costs on top of raw boto3, measured side by side.
+
+Every figure is a ratio against its baseline measured in the same run: the two sides alternate
+round by round after a warm-up, and the median of the per-round ratios is reported. The HTTP
+server is a minimal canned one on 127.0.0.1, so that the client's own work is not hidden behind a
+slow server. Prints a table and one JSON line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.stub import Stubber
+
+from benchmarks.polling import GOALS, measure
+from iot_detect_mitigation import (
+    DetectMitigationActionsTaskTarget,
+    DetectMitigationClient,
+    RetryPolicy,
+    ThrottlingError,
+    WaitPolicy,
+)
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "15"))
+CALLS = int(os.environ.get("BENCH_CALLS", "200"))
+COLD_ROUNDS = int(os.environ.get("BENCH_COLD_ROUNDS", "12"))
+
+SUMMARY: dict[str, Any] = {
+    "taskId": "bench",
+    "taskStatus": "SUCCESSFUL",
+    "taskStartTime": 1763700000.0,
+    "taskEndTime": 1763700001.5,
+    "target": {"securityProfileName": "profile", "behaviorName": "behavior"},
+    "violationEventOccurrenceRange": {"startTime": 1763690000.0, "endTime": 1763700000.0},
+    "onlyActiveViolationsIncluded": True,
+    "suppressedAlertsIncluded": False,
+    "actionsDefinition": [
+        {
+            "name": "quarantine",
+            "id": "c4b5c9d6-0000-4000-8000-000000000001",
+            "roleArn": "arn:aws:iam::123456789012:role/mitigation",
+            "actionParams": {"addThingsToThingGroupParams": {"thingGroupNames": ["quarantine"]}},
+        }
+    ],
+    "taskStatistics": {"actionsExecuted": 3, "actionsSkipped": 0, "actionsFailed": 0},
+}
+TARGET = DetectMitigationActionsTaskTarget(violation_ids=["v-1", "v-2"])
+RAW_START = {
+    "taskId": "bench",
+    "target": {"violationIds": ["v-1", "v-2"]},
+    "actions": ["quarantine"],
+}
+
+
+class CannedHandler(BaseHTTPRequestHandler):
+    """Answers start and describe like IoT, or throttles everything when the path asks."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # otherwise delayed ACKs, not clients, dominate per-call time
+    hits = 0
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        type(self).hits += 1
+        task_id = self.path.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+        if task_id.startswith("throttle"):
+            status, body = 400, {"message": "Rate exceeded"}
+            extra = {"x-amzn-ErrorType": "ThrottlingException:"}
+        elif self.command == "PUT":
+            status, body, extra = 200, {"taskId": task_id}, {}
+        else:
+            status, body, extra = 200, {"taskSummary": {**SUMMARY, "taskId": task_id}}, {}
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("x-amzn-RequestId", "bench-request")
+        for key, value in extra.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_PUT = _answer
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def canned_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), CannedHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def per_call(fn: Callable[[], object], calls: int = CALLS) -> float:
+    started = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - started) / calls
+
+
+def ratio(ours: Callable[[], object], baseline: Callable[[], object]) -> float:
+    """Median over rounds of ours/baseline per-call time, the order alternating each round."""
+    for fn in (ours, baseline):
+        per_call(fn, CALLS // 4)  # warm-up
+    ratios = []
+    for round_number in range(ROUNDS):
+        if round_number % 2:
+            base, mine = per_call(baseline), per_call(ours)
+        else:
+            mine, base = per_call(ours), per_call(baseline)
+        ratios.append(mine / base)
+    return statistics.median(ratios)
+
+
+def raw_client(endpoint_url: str | None = None) -> Any:
+    return boto3.client("iot", region_name="us-east-1", endpoint_url=endpoint_url)
+
+
+def http_figures(endpoint: str) -> dict[str, float]:
+    raw = raw_client(endpoint)
+    wrapped = DetectMitigationClient(raw_client(endpoint))
+    built = DetectMitigationClient(region_name="us-east-1", endpoint_url=endpoint)
+
+    def raw_start() -> object:
+        return raw.start_detect_mitigation_actions_task(**RAW_START)
+
+    def raw_describe() -> object:
+        return raw.describe_detect_mitigation_actions_task(taskId="bench")
+
+    return {
+        "start_task over HTTP (caller's default client)": ratio(
+            lambda: wrapped.start_task(task_id="bench", target=TARGET, actions=["quarantine"]),
+            raw_start,
+        ),
+        "describe_task over HTTP (caller's default client)": ratio(
+            lambda: wrapped.describe_task("bench"), raw_describe
+        ),
+        "start_task over HTTP (client the library built)": ratio(
+            lambda: built.start_task(task_id="bench", target=TARGET, actions=["quarantine"]),
+            raw_start,
+        ),
+    }
+
+
+def stubber_figures() -> dict[str, float]:
+    raw = raw_client()
+    wrapped = DetectMitigationClient(raw_client())
+    raw_stub, our_stub = Stubber(raw), Stubber(wrapped.iot_client)
+    raw_stub.activate()
+    our_stub.activate()
+    start_answer = {"taskId": "bench"}
+    parsed_summary = {
+        **SUMMARY,
+        "taskStartTime": datetime.fromtimestamp(SUMMARY["taskStartTime"], UTC),
+        "taskEndTime": datetime.fromtimestamp(SUMMARY["taskEndTime"], UTC),
+        "violationEventOccurrenceRange": {
+            "startTime": datetime.fromtimestamp(1763690000, UTC),
+            "endTime": datetime.fromtimestamp(1763700000, UTC),
+        },
+    }
+    describe_answer = {"taskSummary": parsed_summary}
+
+    def raw_start() -> object:
+        raw_stub.add_response("start_detect_mitigation_actions_task", start_answer)
+        return raw.start_detect_mitigation_actions_task(**RAW_START)
+
+    def our_start() -> object:
+        our_stub.add_response("start_detect_mitigation_actions_task", start_answer)
+        return wrapped.start_task(task_id="bench", target=TARGET, actions=["quarantine"])
+
+    def raw_describe() -> object:
+        raw_stub.add_response("describe_detect_mitigation_actions_task", describe_answer)
+        return raw.describe_detect_mitigation_actions_task(taskId="bench")
+
+    def our_describe() -> object:
+        our_stub.add_response("describe_detect_mitigation_actions_task", describe_answer)
+        return wrapped.describe_task("bench")
+
+    return {
+        "start_task on Stubber": ratio(our_start, raw_start),
+        "describe_task on Stubber": ratio(our_describe, raw_describe),
+    }
+
+
+COLD_BASELINE = """
+import boto3
+client = boto3.client("iot", region_name="us-east-1", endpoint_url={endpoint!r})
+client.describe_detect_mitigation_actions_task(taskId="bench")
+"""
+COLD_OURS = """
+from iot_detect_mitigation import DetectMitigationClient
+client = DetectMitigationClient(region_name="us-east-1", endpoint_url={endpoint!r})
+client.describe_task("bench")
+"""
+
+
+def run_process(code: str) -> tuple[float, int]:
+    """Wall time of a whole fresh interpreter, and its peak RSS in KiB."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], env=os.environ | {"PYTHONHASHSEED": "0"}
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    if status != 0:
+        raise RuntimeError(f"cold-start script failed:\n{code}")
+    return elapsed, usage.ru_maxrss
+
+
+def cold_start_figures(endpoint: str) -> dict[str, float]:
+    baseline, ours = COLD_BASELINE.format(endpoint=endpoint), COLD_OURS.format(endpoint=endpoint)
+    run_process(baseline), run_process(ours)  # warm the file cache
+    ratios, extra_kib = [], []
+    for round_number in range(COLD_ROUNDS):
+        order = (baseline, ours) if round_number % 2 else (ours, baseline)
+        results = {code: run_process(code) for code in order}
+        ratios.append(results[ours][0] / results[baseline][0])
+        extra_kib.append(results[ours][1] - results[baseline][1])
+    return {
+        "cold start (import + client + first describe)": statistics.median(ratios),
+        "cold start extra peak memory (MiB)": statistics.median(extra_kib) / 1024,
+    }
+
+
+def attempts_figure(endpoint: str) -> float:
+    policy = RetryPolicy(max_attempts=4, base_delay=0.001, max_delay=0.002)
+    client = DetectMitigationClient(
+        region_name="us-east-1", endpoint_url=endpoint, retry_policy=policy
+    )
+    CannedHandler.hits = 0
+    logical_calls = 20
+    gave_up = 0
+    for _ in range(logical_calls):
+        try:
+            client.describe_task("throttle-me")
+        except ThrottlingError:
+            gave_up += 1
+    if gave_up != logical_calls:
+        raise RuntimeError("an always-throttling server must exhaust every call's retries")
+    return CannedHandler.hits / logical_calls / policy.max_attempts
+
+
+GOALS_TABLE = {
+    "start_task over HTTP (caller's default client)": 1.05,
+    "describe_task over HTTP (caller's default client)": 1.05,
+    "start_task on Stubber": 1.15,
+    "describe_task on Stubber": 1.15,
+    "start_task over HTTP (client the library built)": 1.00,
+    "cold start (import + client + first describe)": 1.25,
+    "cold start extra peak memory (MiB)": 10.0,
+    "HTTP attempts per logical call / RetryPolicy.max_attempts": 1.0,
+}
+
+
+def main() -> None:
+    # Fake credentials: the canned server checks no signature, and nothing reaches AWS.
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "AKIABENCHMARKFAKE000",
+        "AWS_SECRET_ACCESS_KEY": "benchmark-fake-secret",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        os.environ[key] = value
+    os.environ.pop("AWS_PROFILE", None)
+    with canned_server() as endpoint:
+        figures = {**http_figures(endpoint), **stubber_figures(), **cold_start_figures(endpoint)}
+        figures["HTTP attempts per logical call / RetryPolicy.max_attempts"] = attempts_figure(
+            endpoint
+        )
+    default = WaitPolicy()
+    polling = {f"{d:g}": measure(default, d) for d in GOALS}
+    machine = f"{platform.platform()}, {os.cpu_count()} cores"
+    print(f"machine: {machine}, Python {platform.python_version()}")
+    print("| figure | measured | goal | met |")
+    print("|---|---|---|---|")
+    results = {}
+    for name, value in figures.items():
+        goal = GOALS_TABLE[name]
+        met = value == goal if name.startswith("HTTP attempts") else value <= goal
+        results[name] = {"value": round(value, 3), "goal": goal, "met": met}
+        unit = "" if "MiB" in name else "x"
+        print(f"| {name} | {value:.3f}{unit} | <= {goal}{unit} | {'yes' if met else 'NO'} |")
+    for duration, cost in polling.items():
+        calls_goal, latency_goal = GOALS[float(duration)]
+        met = cost.describes <= calls_goal and cost.latency <= latency_goal
+        results[f"polling {duration} s"] = {
+            "describes": round(cost.describes, 1),
+            "latency_s": round(cost.latency, 2),
+            "met": met,
+        }
+        print(
+            f"| polling, {duration} s task | {cost.describes:.1f} calls, {cost.latency:.1f} s"
+            f" | <= {calls_goal:g} calls, <= {latency_goal:g} s | {'yes' if met else 'NO'} |"
+        )
+    print(json.dumps({"bench": results, "rounds": ROUNDS, "calls": CALLS}))
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    main()

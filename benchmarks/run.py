@@ -78,6 +78,8 @@ class CannedHandler(BaseHTTPRequestHandler):
         self.rfile.read(length)
         type(self).hits += 1
         task_id = self.path.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+        body: dict[str, Any]
+        extra: dict[str, str]
         if task_id.startswith("throttle"):
             status, body = 400, {"message": "Rate exceeded"}
             extra = {"x-amzn-ErrorType": "ThrottlingException:"}
@@ -276,12 +278,11 @@ GOALS_TABLE = {
 
 def main() -> None:
     # Fake credentials: the canned server checks no signature, and nothing reaches AWS.
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "AKIABENCHMARKFAKE000",
-        "AWS_SECRET_ACCESS_KEY": "benchmark-fake-secret",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        os.environ[key] = value
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="AKIABENCHMARKFAKE000",
+        AWS_SECRET_ACCESS_KEY="benchmark-fake-secret",
+        AWS_DEFAULT_REGION="us-east-1",
+    )
     os.environ.pop("AWS_PROFILE", None)
     with canned_server() as endpoint:
         figures = {**http_figures(endpoint), **stubber_figures(), **cold_start_figures(endpoint)}
@@ -294,7 +295,7 @@ def main() -> None:
     print(f"machine: {machine}, Python {platform.python_version()}")
     print("| figure | measured | goal | met |")
     print("|---|---|---|---|")
-    results = {}
+    results: dict[str, dict[str, Any]] = {}
     for name, value in figures.items():
         goal = GOALS_TABLE[name]
         met = value == goal if name.startswith("HTTP attempts") else value <= goal

@@ -280,8 +280,10 @@ def test_backoff_is_full_jitter_exponential_and_capped() -> None:
         samples = [policy.backoff(retry, rng) for _ in range(200)]
         assert all(0 <= s <= ceiling for s in samples)
         assert max(samples) > 0.8 * ceiling  # the whole range is used
-    with pytest.raises(ValidationError, match="max_delay must not be less than base_delay"):
+    with pytest.raises(ValueError, match="max_delay must not be less than base_delay"):
         RetryPolicy(base_delay=2, max_delay=1)
+    with pytest.raises(ValueError, match="max_attempts must be from 1 to 20"):
+        RetryPolicy(max_attempts=0)
 
 
 @pytest.mark.parametrize(

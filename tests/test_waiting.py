@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import random
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 
 from benchmarks.polling import GOALS, measure
 from iot_detect_mitigation import (
@@ -212,11 +212,15 @@ def test_the_schedule_reads_as_a_plain_sequence() -> None:
 
 
 def test_the_policy_refuses_to_poll_more_than_once_a_second() -> None:
-    with pytest.raises(ValidationError, match="min_delay"):
+    with pytest.raises(ValueError, match="min_delay must be at least 1 second"):
         WaitPolicy(min_delay=0.5)
-    with pytest.raises(ValidationError, match="max_delay must not be less than min_delay"):
+    with pytest.raises(ValueError, match="max_delay must not be less than min_delay"):
         WaitPolicy(min_delay=10, max_delay=5)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValueError, match="jitter must be from 0 to 1"):
+        WaitPolicy(jitter=1.5)
+    with pytest.raises(ValueError, match="growth must be at least 1"):
+        WaitPolicy(growth=0.5)
+    with pytest.raises(dataclasses.FrozenInstanceError):
         WaitPolicy().min_delay = 3  # type: ignore[misc]  # frozen on purpose
 
 

@@ -11,8 +11,6 @@ Two configurations, one per direction:
 Field names are snake_case; the AWS member names are aliases, and both are accepted as input.
 """
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cache
@@ -176,6 +174,7 @@ class _RequestShape(BaseModel):
         validate_by_alias=True,
         serialize_by_alias=True,
         frozen=True,
+        defer_build=True,
         strict=True,
         extra="forbid",
     )
@@ -200,6 +199,7 @@ class _ResponseShape(BaseModel):
         validate_by_alias=True,
         serialize_by_alias=True,
         frozen=True,
+        defer_build=True,
         extra="ignore",
     )
 

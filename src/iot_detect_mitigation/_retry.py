@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
-from typing import TypeVar
-
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
-from tenacity.stop import stop_any, stop_base, stop_before_delay
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 from ._errors import DetectMitigationError
+
+if TYPE_CHECKING:
+    from tenacity import RetryCallState, Retrying
 
 __all__ = ["RetryPolicy"]
 
@@ -24,7 +24,13 @@ logger = logging.getLogger("iot_detect_mitigation")
 T = TypeVar("T")
 
 
-class RetryPolicy(BaseModel):
+def require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(message)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetryPolicy:
     """How often and how patiently retryable errors are retried.
 
     Retried: ``ThrottlingError``, ``InternalFailureError`` and ``TransportError``; never
@@ -37,22 +43,23 @@ class RetryPolicy(BaseModel):
     ``max_total_delay`` seconds, counted both as time slept and as time since its first attempt.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
-
-    max_attempts: int = Field(default=5, ge=1, le=20)
-    """HTTP attempts per call, the first one included."""
-    base_delay: float = Field(default=0.5, gt=0)
+    max_attempts: int = 5
+    """HTTP attempts per call, the first one included (1-20)."""
+    base_delay: float = 0.5
     """Upper bound of the first retry's delay, in seconds."""
-    max_delay: float = Field(default=20.0, gt=0)
+    max_delay: float = 20.0
     """Cap on any single delay, in seconds."""
-    max_total_delay: float = Field(default=60.0, gt=0)
+    max_total_delay: float = 60.0
     """No retry starts a sleep that would end later than this after the first attempt."""
 
-    @model_validator(mode="after")
-    def _ordered(self) -> RetryPolicy:
-        if self.max_delay < self.base_delay:
-            raise ValueError("max_delay must not be less than base_delay")
-        return self
+    def __post_init__(self) -> None:
+        require(1 <= self.max_attempts <= 20, "RetryPolicy.max_attempts must be from 1 to 20")
+        require(self.base_delay > 0, "RetryPolicy.base_delay must be greater than 0")
+        require(
+            self.max_delay >= self.base_delay,
+            "RetryPolicy.max_delay must not be less than base_delay",
+        )
+        require(self.max_total_delay > 0, "RetryPolicy.max_total_delay must be greater than 0")
 
     def backoff(self, retry_number: int, rng: random.Random) -> float:
         """Seconds to sleep before retry number ``retry_number`` (1 for the first retry)."""
@@ -76,16 +83,6 @@ def _log_retry(state: RetryCallState) -> None:
     )
 
 
-class _stop_before_sleeping_past(stop_base):
-    """stop_before_delay reads the real clock; this counts the sleeps, whatever clock runs."""
-
-    def __init__(self, budget: float) -> None:
-        self.budget = budget
-
-    def __call__(self, state: RetryCallState) -> bool:
-        return state.idle_for + (state.upcoming_sleep or 0.0) > self.budget
-
-
 class Retrier:
     """Runs one logical call under a policy. One instance is shared by a client's threads."""
 
@@ -93,19 +90,36 @@ class Retrier:
         self, policy: RetryPolicy, *, sleep: Callable[[float], None], rng: random.Random
     ) -> None:
         self.policy = policy
-        # tenacity keeps per-call state in thread-local storage, so one Retrying serves all.
-        self._retrying = Retrying(
-            stop=stop_any(
-                stop_after_attempt(policy.max_attempts),
-                stop_before_delay(policy.max_total_delay),
-                _stop_before_sleeping_past(policy.max_total_delay),
-            ),
-            wait=lambda state: policy.backoff(state.attempt_number, rng),
-            retry=retry_if_exception(_is_retryable),
-            sleep=sleep,
-            before_sleep=_log_retry,
-            reraise=True,
+        self._sleep = sleep
+        self._rng = rng
+        self._tenacity: Retrying | None = None
+
+    def _should_stop(self, state: RetryCallState) -> bool:
+        upcoming = state.upcoming_sleep or 0.0
+        return (
+            state.attempt_number >= self.policy.max_attempts
+            # Slept time counts whatever clock runs (tests fake sleep); elapsed time counts
+            # the attempts' own duration too.
+            or state.idle_for + upcoming > self.policy.max_total_delay
+            or (state.seconds_since_start or 0.0) + upcoming > self.policy.max_total_delay
         )
+
+    def _retrying(self) -> Retrying:
+        # Imported on the first retry, not at import time: most calls never need it.
+        from tenacity import Retrying, retry_if_exception
+
+        if self._tenacity is None:
+            # tenacity keeps per-call state in thread-local storage, so one Retrying serves
+            # all threads; two threads building it at once build equal objects.
+            self._tenacity = Retrying(
+                stop=self._should_stop,
+                wait=lambda state: self.policy.backoff(state.attempt_number, self._rng),
+                retry=retry_if_exception(_is_retryable),
+                sleep=self._sleep,
+                before_sleep=_log_retry,
+                reraise=True,
+            )
+        return self._tenacity
 
     def call(self, attempt: Callable[[int], T]) -> T:
         """Call ``attempt(n)`` for n = 1, 2, ... until it returns or may not be retried."""
@@ -128,7 +142,7 @@ class Retrier:
             return attempt(attempts)
 
         try:
-            return self._retrying(numbered)
+            return self._retrying()(numbered)
         except DetectMitigationError as error:
             error.attempts = attempts
             raise

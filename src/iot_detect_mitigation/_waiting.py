@@ -11,18 +11,19 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Iterator
-
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from dataclasses import dataclass
 
 from ._errors import DetectMitigationError, WaitTimeoutError
 from ._models import DetectMitigationActionsTaskSummary
+from ._retry import require
 
 __all__ = ["WaitPolicy", "iter_task_updates"]
 
 logger = logging.getLogger("iot_detect_mitigation")
 
 
-class WaitPolicy(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class WaitPolicy:
     """The polling schedule of a waiter.
 
     The delay after poll *n* (1-based) grows geometrically from ``min_delay`` to ``max_delay``
@@ -35,22 +36,23 @@ class WaitPolicy(BaseModel):
     than once a second.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
-
-    min_delay: float = Field(default=1.0, ge=1.0)
-    """First delay, and the least delay between two polls, in seconds."""
-    max_delay: float = Field(default=30.0, ge=1.0)
+    min_delay: float = 1.0
+    """First delay, and the least delay between two polls, in seconds (at least 1)."""
+    max_delay: float = 30.0
     """Cap on a delay, in seconds."""
-    growth: float = Field(default=2.0, ge=1.0)
+    growth: float = 2.0
     """Factor by which the delay grows after each poll; 1 polls at a fixed rate."""
-    jitter: float = Field(default=0.2, ge=0.0, le=1.0)
-    """Largest fraction by which a delay is shortened at random."""
+    jitter: float = 0.2
+    """Largest fraction by which a delay is shortened at random, from 0 to 1."""
 
-    @model_validator(mode="after")
-    def _ordered(self) -> WaitPolicy:
-        if self.max_delay < self.min_delay:
-            raise ValueError("max_delay must not be less than min_delay")
-        return self
+    def __post_init__(self) -> None:
+        require(self.min_delay >= 1.0, "WaitPolicy.min_delay must be at least 1 second")
+        require(
+            self.max_delay >= self.min_delay,
+            "WaitPolicy.max_delay must not be less than min_delay",
+        )
+        require(self.growth >= 1.0, "WaitPolicy.growth must be at least 1")
+        require(0.0 <= self.jitter <= 1.0, "WaitPolicy.jitter must be from 0 to 1")
 
     def delay(self, poll_number: int, rng: random.Random) -> float:
         """Seconds to sleep after poll number ``poll_number`` (1 for the first poll)."""

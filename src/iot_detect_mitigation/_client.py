@@ -108,8 +108,8 @@ class DetectMitigationClient:
             return method(**params)
         except (ClientError, BotoCoreError) as error:
             raise from_botocore(error, operation_name) from error
-        except (ValueError, TypeError) as error:
-            # botocore's parser lets int() and timestamp errors out unwrapped on odd bodies.
+        except (ValueError, TypeError, AttributeError, KeyError) as error:
+            # botocore's parser lets these out unwrapped on odd bodies (found by fuzzing).
             raise UnexpectedResponseError(
                 f"cannot parse the response: {error}", operation_name=operation_name
             ) from error

@@ -16,6 +16,11 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _wait_forever() -> None:
+    while True:
+        time.sleep(3600)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m iot_detect_mitigation.testing",
@@ -30,8 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with EmulatorServer(port=args.port, host=args.host) as server:
         print(f"Serving on {server.endpoint_url}", flush=True)
         try:
-            while True:
-                time.sleep(3600)
+            _wait_forever()
         except KeyboardInterrupt:
             print("Stopped", file=sys.stderr, flush=True)
     return 0

@@ -11,7 +11,6 @@ from typing import Any
 import botocore.session
 from botocore.model import (
     ListShape,
-    MapShape,
     NoShapeFoundError,
     ServiceModel,
     Shape,
@@ -86,8 +85,6 @@ def _check(shape: Shape, value: object, path: str, errors: list[str]) -> None:
         _check_structure(shape, value, path, errors)
     elif isinstance(shape, ListShape):
         _check_list(shape, value, path, errors)
-    elif isinstance(shape, MapShape):
-        _check_map(shape, value, path, errors)
     else:
         _check_scalar(shape, value, path, errors)
 
@@ -123,16 +120,6 @@ def _check_list(shape: ListShape, value: object, path: str, errors: list[str]) -
     _check_size(shape, len(value), value, path, errors)
     for item in value:
         _check(shape.member, item, _join(path, "member"), errors)
-
-
-def _check_map(shape: MapShape, value: object, path: str, errors: list[str]) -> None:
-    if not isinstance(value, Mapping):
-        _fail(errors, value, path, "Member must be a map")
-        return
-    _check_size(shape, len(value), value, path, errors)
-    for key, item in value.items():
-        _check(shape.key, key, _join(path, "key"), errors)
-        _check(shape.value, item, _join(path, str(key)), errors)
 
 
 def _check_scalar(shape: Shape, value: object, path: str, errors: list[str]) -> None:

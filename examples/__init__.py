@@ -1,0 +1,1 @@
+"""Runnable examples. The docs include them, mypy checks them and the tests run them."""

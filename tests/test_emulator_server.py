@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -134,11 +135,19 @@ def _in_threads(count: int, work: Callable[[int], None]) -> None:
     assert errors == []
 
 
+def _yielding_clock() -> datetime:
+    """A fixed time that lets other threads run first (sleep(0) only releases the GIL)."""
+    time.sleep(0)
+    return datetime(2026, 1, 1, tzinfo=UTC)
+
+
 def test_concurrent_starts_never_exceed_the_quota(
     server: EmulatorServer, client: Callable[[], IoTClient]
 ) -> None:
     _setup(client())
-    server.emulator(REGION).set_task_duration(describes=100)
+    emulator = server.emulator(REGION)
+    emulator.set_task_duration(describes=100)
+    emulator.set_clock(_yielding_clock)  # widens any window between checking and starting
     outcomes: Counter[str] = Counter()
     lock = threading.Lock()
 
@@ -155,14 +164,14 @@ def test_concurrent_starts_never_exceed_the_quota(
 
     _in_threads(12, start_three)
     assert outcomes == {"started": 5, "LimitExceededException": 31}
-    assert len(server.emulator(REGION).tasks) == 5
+    assert len(emulator.tasks) == 5
 
 
 def test_the_rate_limit_holds_under_concurrency(
     server: EmulatorServer, client: Callable[[], IoTClient]
 ) -> None:
     emulator = server.emulator(REGION)
-    emulator.set_clock(ManualClock(datetime(2026, 1, 1, tzinfo=UTC)))  # one frozen second
+    emulator.set_clock(_yielding_clock)  # one frozen second
     emulator.set_rate_limit(10)
     codes: Counter[str] = Counter()
     lock = threading.Lock()
@@ -188,6 +197,7 @@ def test_handle_and_http_clients_hammer_the_state_together(
     emulator = server.emulator(REGION)
     emulator.set_concurrent_task_quota(1000)
     emulator.set_task_duration(describes=1)
+    emulator.set_clock(_yielding_clock)
 
     def work(number: int) -> None:
         iot = client()

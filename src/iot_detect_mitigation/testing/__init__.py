@@ -2,6 +2,20 @@
 
 Install with the `testing` extra. Names load lazily, so importing this package (as the pytest
 plugin does in every run) does not import moto until one of them is used.
+
+Where AWS publishes no rule, the emulator chooses, and says so here:
+
+- A task finishes on its 2nd DescribeDetectMitigationActionsTask unless `set_task_duration`
+  says otherwise; the 1st describe shows about half the executions done.
+- Omitted includeOnlyActiveViolations and includeSuppressedAlerts mean false: inactive
+  violations are acted on, suppressed ones are not.
+- Target filters combine: violation ids, profile, behavior and time range must all hold.
+  Unknown violation ids are ignored; the time range is optional.
+- A task with any FAILED execution ends FAILED; otherwise SUCCESSFUL (or CANCELED).
+- A reused taskId or clientRequestToken gives TaskAlreadyExistsException, even when a retry
+  repeats both.
+- actionParams must name exactly one kind of action. Deleting an unknown action succeeds.
+- List operations return 25 items per page unless maxResults says otherwise.
 """
 
 from __future__ import annotations

@@ -94,9 +94,6 @@ class FaultQueue:
         queued = self._queued.get(operation)
         return queued.popleft() if queued else None
 
-    def pending(self, operation: str) -> int:
-        return len(self._queued.get(operation, ()))
-
     def clear(self) -> None:
         self._queued.clear()
 

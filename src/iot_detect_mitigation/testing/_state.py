@@ -160,8 +160,6 @@ class DetectMitigationState:
             raise InvalidRequestException("behaviorName requires securityProfileName")
         if target.violation_ids is None and target.security_profile_name is None:
             raise InvalidRequestException("target must name violationIds or a securityProfileName")
-        if occurrence_range is not None and occurrence_range[0] > occurrence_range[1]:
-            raise InvalidRequestException("startTime must not be after endTime")
         if task_id in self.tasks:
             raise TaskAlreadyExistsException(f"Task {task_id} already exists")
         if client_request_token in self._tokens:

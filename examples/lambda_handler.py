@@ -1,0 +1,121 @@
+"""AWS Lambda: mitigate the ML Detect violation that a Device Defender alarm reports over SNS.
+
+Subscribe the function to the SNS topic of the security profile's alert target. Each ``in-alarm``
+message starts one mitigation actions task on its violation id, waits for it and returns the
+final summary. ``alarm-cleared`` and ``alarm-invalidated`` messages are acknowledged and ignored.
+
+Exactly once, across redeliveries: SNS delivers at least once, and Lambda retries a failed
+asynchronous invocation. The task id is derived from the violation id, so a second delivery
+cannot start a second task: AWS answers ``TaskAlreadyExistsException``. The handler then
+describes that task, and if it targets this same violation it adopts it, waits for it and
+reports ``"outcome": "already-started"``. A task of that id with another target is a real
+conflict and is raised. A task that ends FAILED or CANCELED, or outlives this invocation, raises,
+so the invocation fails loudly; its retry adopts the same task instead of starting another.
+
+Environment: ``MITIGATION_ACTIONS``, comma-separated names of the mitigation actions to apply
+(default ``quarantine``). The execution role needs ``iot:StartDetectMitigationActionsTask`` and
+``iot:DescribeDetectMitigationActionsTask``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from datetime import datetime
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+from iot_detect_mitigation import (
+    DetectMitigationActionsTaskTarget,
+    DetectMitigationClient,
+    TaskAlreadyExistsError,
+)
+
+logger = logging.getLogger(__name__)
+logger.setLevel(logging.INFO)
+# botocore's DEBUG logs print request headers, the session token included.
+logging.getLogger("botocore").setLevel(logging.WARNING)
+
+ACTIONS = [
+    name.strip() for name in os.environ.get("MITIGATION_ACTIONS", "quarantine").split(",") if name
+]
+SAFETY_MARGIN_SECONDS = 10.0
+"""Stop waiting this long before Lambda's own timeout, so the failure is ours and readable."""
+
+# Built once per execution environment, during init, and reused by every warm invocation:
+# creating a boto3 client loads a 0.9 MiB service model.
+CLIENT = DetectMitigationClient()
+
+
+class LambdaContext(Protocol):
+    """The part of Lambda's context object this handler uses."""
+
+    def get_remaining_time_in_millis(self) -> int: ...
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, extra="ignore")
+
+
+class Behavior(_Message):
+    name: str
+    metric: str | None = None
+
+
+class ViolationAlarm(_Message):
+    """The Device Defender detect alarm SNS carries as its ``Message`` (a JSON string)."""
+
+    violation_id: str
+    violation_event_type: str
+    """``in-alarm``, ``alarm-cleared`` or ``alarm-invalidated``."""
+    violation_event_time: datetime
+    """Sent as epoch milliseconds; pydantic reads numbers that large as milliseconds."""
+    thing_name: str
+    security_profile_name: str
+    behavior: Behavior
+
+
+def task_id_for(violation_id: str) -> str:
+    """The same violation always gives the same task id (1-128 chars of ``[a-zA-Z0-9_-]``)."""
+    task_id = f"alarm-{violation_id}"
+    if len(task_id) <= 128:
+        return task_id
+    return f"alarm-{hashlib.sha256(violation_id.encode()).hexdigest()}"
+
+
+def handler(
+    event: dict[str, Any], context: LambdaContext, client: DetectMitigationClient | None = None
+) -> dict[str, Any]:
+    """Lambda entry point; ``client`` is for tests, Lambda passes only event and context."""
+    client = client or CLIENT
+    (record,) = event["Records"]  # SNS invokes a function with one message at a time
+    alarm = ViolationAlarm.model_validate_json(record["Sns"]["Message"])
+    result: dict[str, Any] = {
+        "violationId": alarm.violation_id,
+        "thingName": alarm.thing_name,
+        "securityProfileName": alarm.security_profile_name,
+        "behaviorName": alarm.behavior.name,
+    }
+    if alarm.violation_event_type != "in-alarm":
+        logger.info("ignoring %s event of %s", alarm.violation_event_type, alarm.violation_id)
+        return {**result, "outcome": "ignored", "summary": None}
+
+    task_id = task_id_for(alarm.violation_id)
+    target = DetectMitigationActionsTaskTarget(violation_ids=[alarm.violation_id])
+    try:
+        client.start_task(task_id=task_id, target=target, actions=ACTIONS)
+        outcome = "started"
+    except TaskAlreadyExistsError:
+        existing = client.describe_task(task_id)
+        if existing.target != target:
+            raise
+        outcome = "already-started"
+    logger.info("%s task %s for %s", outcome, task_id, alarm.thing_name)
+
+    remaining = context.get_remaining_time_in_millis() / 1000 - SAFETY_MARGIN_SECONDS
+    summary = client.wait_for_completion(task_id, timeout=max(remaining, 1.0))
+    logger.info("task %s ended %s", task_id, summary.task_status)
+    return {**result, "outcome": outcome, "summary": summary.model_dump(mode="json")}

@@ -24,8 +24,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict src tests examples benchmarks
 
+# coverage runs pytest (not pytest-cov): the pytest11 plugin imports the package before
+# pytest-cov would start measuring.
 unit: $(STAMP)
-	$(BIN)/pytest --cov --cov-report=term-missing
+	$(BIN)/coverage run -m pytest
+	$(BIN)/coverage report
 
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict --quiet

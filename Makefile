@@ -39,6 +39,7 @@ demo: $(STAMP)
 
 ## bench: performance ratios against raw boto3, measured in the same run
 bench: $(STAMP)
+	$(BIN)/python -m benchmarks.polling
 	$(BIN)/python -m benchmarks.run
 
 ## fuzz: the long property-based run (10,000+ generated start requests)

@@ -14,9 +14,10 @@ import json
 import random
 import statistics
 from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any, cast
 
-from iot_detect_mitigation import DetectMitigationActionsTaskSummary, WaitPolicy
-from iot_detect_mitigation._waiting import iter_task_updates
+from iot_detect_mitigation import DetectMitigationClient, WaitPolicy
 
 DURATIONS = (5.0, 60.0, 600.0, 3600.0)
 
@@ -47,17 +48,21 @@ class Cost:
 
 
 class SimulatedTask:
-    """A task that ends at ``ends_at`` on a clock that only moves when the waiter sleeps."""
+    """A task that ends at ``ends_at`` on a clock that only moves when the waiter sleeps.
+
+    It stands in for the boto3 ``iot`` client, so the waiter runs exactly as users call it.
+    """
 
     def __init__(self, ends_at: float) -> None:
         self.ends_at = ends_at
         self.now = 0.0
         self.polls: list[float] = []
+        self.meta = SimpleNamespace(region_name="simulated", endpoint_url=None)
 
-    def describe(self, _: str) -> DetectMitigationActionsTaskSummary:
+    def describe_detect_mitigation_actions_task(self, taskId: str) -> dict[str, Any]:
         self.polls.append(self.now)
         status = "SUCCESSFUL" if self.now >= self.ends_at else "IN_PROGRESS"
-        return DetectMitigationActionsTaskSummary(task_status=status)
+        return {"taskSummary": {"taskId": taskId, "taskStatus": status}}
 
     def sleep(self, seconds: float) -> None:
         self.now += seconds
@@ -78,17 +83,10 @@ def measure(policy: WaitPolicy, duration: float, trials: int = 200, seed: int = 
     gaps: list[float] = []
     for _ in range(trials):
         task = SimulatedTask(ends_at=duration * rng.uniform(0.9, 1.1))
-        updates = iter_task_updates(
-            task.describe,
-            "task",
-            timeout=duration * 10 + 600,
-            policy=policy,
-            sleep=task.sleep,
-            clock=task.clock,
-            rng=rng,
+        client = DetectMitigationClient(
+            cast(Any, task), sleep=task.sleep, clock=task.clock, rng=rng
         )
-        for _ in updates:
-            pass
+        client.wait_for_completion("task", timeout=duration * 10 + 600, wait_policy=policy)
         calls.append(len(task.polls))
         latencies.append(task.polls[-1] - task.ends_at)
         gaps.extend(b - a for a, b in itertools.pairwise(task.polls))

@@ -35,23 +35,6 @@ from botocore.exceptions import (
 if TYPE_CHECKING:
     from ._models import DetectMitigationActionsTaskSummary
 
-__all__ = [
-    "DetectMitigationError",
-    "InternalFailureError",
-    "InvalidRequestError",
-    "LimitExceededError",
-    "ResourceNotFoundError",
-    "ServiceError",
-    "TaskAlreadyExistsError",
-    "TaskCanceledError",
-    "TaskFailedError",
-    "ThrottlingError",
-    "TransportError",
-    "UnexpectedResponseError",
-    "WaitError",
-    "WaitTimeoutError",
-]
-
 
 class DetectMitigationError(Exception):
     """Base of every error this library raises."""

@@ -29,28 +29,6 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-__all__ = [
-    "AddThingsToThingGroupParams",
-    "CACertificateUpdateAction",
-    "DescribeDetectMitigationActionsTaskRequest",
-    "DetectMitigationActionsTaskStatistics",
-    "DetectMitigationActionsTaskStatus",
-    "DetectMitigationActionsTaskSummary",
-    "DetectMitigationActionsTaskTarget",
-    "DeviceCertificateUpdateAction",
-    "EnableIoTLoggingParams",
-    "LogLevel",
-    "MitigationAction",
-    "MitigationActionParams",
-    "PolicyTemplateName",
-    "PublishFindingToSnsParams",
-    "ReplaceDefaultPolicyVersionParams",
-    "StartDetectMitigationActionsTaskRequest",
-    "UpdateCACertificateParams",
-    "UpdateDeviceCertificateParams",
-    "ViolationEventOccurrenceRange",
-]
-
 # Validation context under which AWS responses are parsed: shapes shared by both directions then
 # ignore members this version does not know instead of rejecting them.
 FROM_AWS: dict[str, bool] = {"from_aws": True}

@@ -118,4 +118,8 @@ def handler(
     remaining = context.get_remaining_time_in_millis() / 1000 - SAFETY_MARGIN_SECONDS
     summary = client.wait_for_completion(task_id, timeout=max(remaining, 1.0))
     logger.info("task %s ended %s", task_id, summary.task_status)
-    return {**result, "outcome": outcome, "summary": summary.model_dump(mode="json")}
+    return {
+        **result,
+        "outcome": outcome,
+        "summary": summary.model_dump(mode="json", exclude_none=True),
+    }

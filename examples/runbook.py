@@ -75,6 +75,10 @@ def default_task_id(profile: str, behavior: str, now: datetime) -> str:
     return f"runbook-{slug(profile)}-{slug(behavior)}-{now:%Y%m%dT%H%M%SZ}"
 
 
+def as_json(summary: DetectMitigationActionsTaskSummary) -> str:
+    return json.dumps(summary.model_dump(mode="json", exclude_none=True), indent=2) + "\n"
+
+
 def print_update(out: TextIO) -> Callable[[DetectMitigationActionsTaskSummary], None]:
     def show(summary: DetectMitigationActionsTaskSummary) -> None:
         stats = summary.task_statistics
@@ -116,7 +120,7 @@ def main(
         out.write(f"invalid request: {error}\n")
         return 2
     if args.dry_run:
-        shown = request.model_dump(mode="json", exclude={"client_request_token"})
+        shown = request.model_dump(mode="json", exclude_none=True, exclude={"client_request_token"})
         out.write(f"Dry run: would start\n{json.dumps(shown, indent=2)}\n")
         return 0
 
@@ -137,12 +141,12 @@ def main(
     except WaitError as error:
         out.write(f"FAILED: {error}\n")
         if error.summary is not None:
-            out.write(json.dumps(error.summary.model_dump(mode="json"), indent=2) + "\n")
+            out.write(as_json(error.summary))
         return 1
     except DetectMitigationError as error:
         out.write(f"FAILED: {error}\n")
         return 1
-    out.write(json.dumps(summary.model_dump(mode="json"), indent=2) + "\n")
+    out.write(as_json(summary))
     return 0
 
 

@@ -1,0 +1,424 @@
+"""The examples, run against the emulator: Lambda handler, runbook, demo and doc snippets."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from examples import demo, quickstart, runbook, usage
+from iot_detect_mitigation import (
+    DetectMitigationActionsTaskStatus,
+    DetectMitigationActionsTaskTarget,
+    DetectMitigationClient,
+    TaskAlreadyExistsError,
+    TaskFailedError,
+)
+from iot_detect_mitigation.testing import DetectMitigationEmulator, EmulatorServer
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+ROLE = "arn:aws:iam::123456789012:role/mitigation"
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+    def clock(self) -> float:
+        return self.now
+
+
+class FakeContext:
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+def fleet(
+    iot: Any,
+    emulator: DetectMitigationEmulator,
+    violations: dict[str, str],
+    *,
+    action: str = "quarantine",
+    profile: str = "smart-lights-ml",
+    behavior: str = "num-messages-sent-ml",
+    at: datetime | None = None,
+) -> None:
+    """A quarantine group, an action filling it, and a violation per (violation id, thing)."""
+    iot.create_thing_group(thingGroupName="quarantine")
+    iot.create_mitigation_action(
+        actionName=action,
+        roleArn=ROLE,
+        actionParams={"addThingsToThingGroupParams": {"thingGroupNames": ["quarantine"]}},
+    )
+    for violation_id, thing in violations.items():
+        iot.create_thing(thingName=thing)
+        emulator.add_violation(
+            violation_id,
+            thing_name=thing,
+            security_profile_name=profile,
+            behavior_name=behavior,
+            at=at or datetime.now(UTC) - timedelta(minutes=10),
+        )
+
+
+def quarantined(iot: Any) -> list[str]:
+    return sorted(iot.list_things_in_thing_group(thingGroupName="quarantine")["things"])
+
+
+@pytest.fixture
+def iot(detect_mitigation_emulator: DetectMitigationEmulator) -> Any:
+    return boto3.client("iot", region_name="us-east-1")
+
+
+@pytest.fixture
+def time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def client(detect_mitigation_emulator: DetectMitigationEmulator, time: FakeTime) -> Any:
+    return DetectMitigationClient(region_name="us-east-1", sleep=time.sleep, clock=time.clock)
+
+
+# The Lambda handler
+
+
+@pytest.fixture
+def sample_event() -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((EXAMPLES / "sample_sns_event.json").read_text())
+    return event
+
+
+@pytest.fixture
+def alarm(sample_event: dict[str, Any]) -> dict[str, Any]:
+    message: dict[str, Any] = json.loads(sample_event["Records"][0]["Sns"]["Message"])
+    return message
+
+
+def with_message(event: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    record = event["Records"][0]
+    message = {**json.loads(record["Sns"]["Message"]), **changes}
+    return {"Records": [{**record, "Sns": {**record["Sns"], "Message": json.dumps(message)}}]}
+
+
+def test_the_lambda_handler_quarantines_the_thing_of_the_alarm(
+    iot: Any,
+    detect_mitigation_emulator: DetectMitigationEmulator,
+    client: DetectMitigationClient,
+    sample_event: dict[str, Any],
+    alarm: dict[str, Any],
+) -> None:
+    from examples import lambda_handler  # builds its module-level client: needs the region
+
+    fleet(
+        iot,
+        detect_mitigation_emulator,
+        {alarm["violationId"]: alarm["thingName"], "unrelated-1": "light-001"},
+        action=lambda_handler.ACTIONS[0],
+    )
+    result = lambda_handler.handler(sample_event, FakeContext(), client=client)
+
+    assert result["outcome"] == "started"
+    assert result["summary"]["taskStatus"] == "SUCCESSFUL"
+    assert result["summary"]["target"] == {"violationIds": [alarm["violationId"]]}
+    json.dumps(result)  # JSON-able, as Lambda needs
+    assert list(detect_mitigation_emulator.tasks) == [f"alarm-{alarm['violationId']}"]
+    assert quarantined(iot) == [alarm["thingName"]]
+
+
+def test_a_redelivered_alarm_adopts_the_first_task(
+    iot: Any,
+    detect_mitigation_emulator: DetectMitigationEmulator,
+    client: DetectMitigationClient,
+    sample_event: dict[str, Any],
+    alarm: dict[str, Any],
+) -> None:
+    from examples import lambda_handler
+
+    fleet(iot, detect_mitigation_emulator, {alarm["violationId"]: alarm["thingName"]})
+    first = lambda_handler.handler(sample_event, FakeContext(), client=client)
+    again = lambda_handler.handler(sample_event, FakeContext(), client=client)
+
+    assert (first["outcome"], again["outcome"]) == ("started", "already-started")
+    assert again["summary"]["taskId"] == first["summary"]["taskId"]
+    assert len(detect_mitigation_emulator.tasks) == 1
+    assert detect_mitigation_emulator.call_counts["StartDetectMitigationActionsTask"] == 2
+
+
+def test_a_task_id_taken_by_another_target_is_a_conflict(
+    iot: Any,
+    detect_mitigation_emulator: DetectMitigationEmulator,
+    client: DetectMitigationClient,
+    sample_event: dict[str, Any],
+    alarm: dict[str, Any],
+) -> None:
+    from examples import lambda_handler
+
+    fleet(iot, detect_mitigation_emulator, {alarm["violationId"]: alarm["thingName"]})
+    client.start_task(
+        task_id=lambda_handler.task_id_for(alarm["violationId"]),
+        target=DetectMitigationActionsTaskTarget(security_profile_name="smart-lights-ml"),
+        actions=["quarantine"],
+    )
+    with pytest.raises(TaskAlreadyExistsError):
+        lambda_handler.handler(sample_event, FakeContext(), client=client)
+
+
+def test_cleared_alarms_are_ignored(
+    iot: Any,
+    detect_mitigation_emulator: DetectMitigationEmulator,
+    client: DetectMitigationClient,
+    sample_event: dict[str, Any],
+) -> None:
+    from examples import lambda_handler
+
+    event = with_message(sample_event, violationEventType="alarm-cleared")
+    result = lambda_handler.handler(event, FakeContext(), client=client)
+
+    assert (result["outcome"], result["summary"]) == ("ignored", None)
+    assert detect_mitigation_emulator.call_counts.get("StartDetectMitigationActionsTask", 0) == 0
+
+
+def test_a_failed_mitigation_fails_the_invocation(
+    iot: Any,
+    detect_mitigation_emulator: DetectMitigationEmulator,
+    client: DetectMitigationClient,
+    sample_event: dict[str, Any],
+    alarm: dict[str, Any],
+) -> None:
+    from examples import lambda_handler
+
+    fleet(iot, detect_mitigation_emulator, {alarm["violationId"]: alarm["thingName"]})
+    detect_mitigation_emulator.fail_executions()
+    with pytest.raises(TaskFailedError):
+        lambda_handler.handler(sample_event, FakeContext(), client=client)
+
+
+def test_task_ids_fit_the_limit() -> None:
+    from examples.lambda_handler import task_id_for
+
+    assert task_id_for("a" * 128) == task_id_for("a" * 128)
+    assert len(task_id_for("a" * 128)) <= 128
+    assert task_id_for("a" * 128) != task_id_for("a" * 127 + "b")
+
+
+# The runbook
+
+RUNBOOK_ARGS = ["--profile", "smart-lights-ml", "--behavior", "num-messages-sent-ml"]
+RUNBOOK_ARGS += ["--action", "quarantine", "--hours", "2"]
+
+
+def test_the_runbook_dry_run_starts_nothing(
+    iot: Any, detect_mitigation_emulator: DetectMitigationEmulator
+) -> None:
+    fleet(iot, detect_mitigation_emulator, {"v-1": "light-001"})
+    out = io.StringIO()
+
+    assert runbook.main([*RUNBOOK_ARGS, "--dry-run", "--task-id", "dry"], out=out) == 0
+
+    assert "would start" in out.getvalue()
+    shown = json.loads(out.getvalue().split("\n", 1)[1])
+    assert shown["taskId"] == "dry" and shown["actions"] == ["quarantine"]
+    assert detect_mitigation_emulator.tasks == {}
+    assert detect_mitigation_emulator.call_counts.get("StartDetectMitigationActionsTask", 0) == 0
+    assert quarantined(iot) == []
+
+
+def test_the_runbook_mitigates_the_window(
+    iot: Any, detect_mitigation_emulator: DetectMitigationEmulator, time: FakeTime
+) -> None:
+    fleet(iot, detect_mitigation_emulator, {"v-1": "light-001", "v-2": "light-002"})
+    detect_mitigation_emulator.add_violation(
+        "v-old",
+        thing_name="light-001",
+        security_profile_name="smart-lights-ml",
+        behavior_name="num-messages-sent-ml",
+        at=datetime.now(UTC) - timedelta(hours=5),
+    )
+    iot.create_thing(thingName="light-003")
+    detect_mitigation_emulator.add_violation(
+        "v-other",
+        thing_name="light-003",
+        security_profile_name="smart-lights-ml",
+        behavior_name="another-behavior",
+    )
+    detect_mitigation_emulator.set_task_duration(describes=3)
+    out = io.StringIO()
+
+    status = runbook.main(
+        [*RUNBOOK_ARGS, "--region", "us-east-1"], sleep=time.sleep, clock=time.clock, out=out
+    )
+
+    assert status == 0, out.getvalue()
+    (task,) = detect_mitigation_emulator.tasks.values()
+    assert task.task_id.startswith("runbook-smart-lights-ml-num-messages-sent-ml-")
+    assert task.status == "SUCCESSFUL" and task.statistics.actions_executed == 2
+    assert quarantined(iot) == ["light-001", "light-002"]
+    assert '"taskStatus": "SUCCESSFUL"' in out.getvalue()
+
+
+def test_the_runbook_exits_1_when_the_task_fails(
+    iot: Any, detect_mitigation_emulator: DetectMitigationEmulator, time: FakeTime
+) -> None:
+    fleet(iot, detect_mitigation_emulator, {"v-1": "light-001"})
+    detect_mitigation_emulator.fail_executions()
+    out = io.StringIO()
+
+    assert runbook.main(RUNBOOK_ARGS, sleep=time.sleep, clock=time.clock, out=out) == 1
+    assert "FAILED" in out.getvalue()
+
+
+def test_the_runbook_exits_1_when_the_task_id_is_taken(
+    iot: Any, detect_mitigation_emulator: DetectMitigationEmulator, time: FakeTime
+) -> None:
+    fleet(iot, detect_mitigation_emulator, {"v-1": "light-001"})
+    args = [*RUNBOOK_ARGS, "--task-id", "rerun"]
+    assert runbook.main(args, sleep=time.sleep, clock=time.clock, out=io.StringIO()) == 0
+    out = io.StringIO()
+
+    assert runbook.main(args, sleep=time.sleep, clock=time.clock, out=out) == 1
+    assert "TaskAlreadyExistsException" in out.getvalue()
+    assert len(detect_mitigation_emulator.tasks) == 1
+
+
+def test_the_runbook_rejects_bad_names_before_calling_aws(
+    detect_mitigation_emulator: DetectMitigationEmulator,
+) -> None:
+    out = io.StringIO()
+    assert runbook.main([*RUNBOOK_ARGS, "--task-id", "no spaces"], out=out) == 2
+    assert "invalid request" in out.getvalue()
+    assert detect_mitigation_emulator.call_counts == {}
+
+
+def test_the_runbook_rejects_a_bad_window(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        runbook.main([*RUNBOOK_ARGS, "--hours", "0"])
+    assert exited.value.code == 2
+
+
+@pytest.fixture
+def server() -> Iterator[EmulatorServer]:
+    with EmulatorServer() as running:
+        running.reset()
+        yield running
+
+
+def test_the_runbook_talks_to_the_endpoint_it_is_given(server: EmulatorServer) -> None:
+    emulator = server.emulator("eu-west-1")
+    iot = boto3.client("iot", region_name="eu-west-1", endpoint_url=server.endpoint_url)
+    fleet(iot, emulator, {"v-1": "light-001"})
+    time = FakeTime()
+    args = [*RUNBOOK_ARGS, "--region", "eu-west-1", "--endpoint-url", server.endpoint_url]
+
+    assert runbook.main(args, sleep=time.sleep, clock=time.clock, out=io.StringIO()) == 0
+    assert quarantined(iot) == ["light-001"]
+
+
+# The demo
+
+
+def test_the_demo_quarantines_the_recent_violators() -> None:
+    out = io.StringIO()
+
+    assert demo.main([], sleep=lambda seconds: None, out=out) == 0
+
+    text = out.getvalue()
+    assert "\r[IN_PROGRESS] executed 1/4" in text
+    assert "[SUCCESSFUL] executed 4/4" in text
+    assert re.search(r"\| Status +\| SUCCESSFUL +\|", text)
+    assert "light-007, light-013, light-021, light-042\n" in text
+    assert text.endswith("left alone.\n")
+
+
+def test_the_demo_exits_1_when_a_mitigation_fails() -> None:
+    out = io.StringIO()
+
+    assert demo.main(["--fail", "light-013"], sleep=lambda seconds: None, out=out) == 1
+
+    assert re.search(r"\| Status +\| FAILED +\|", out.getvalue())
+    assert "FAILED: task demo-" in out.getvalue()
+
+
+# The snippets of the docs
+
+
+def test_the_quickstart(
+    iot: Any, detect_mitigation_emulator: DetectMitigationEmulator, client: DetectMitigationClient
+) -> None:
+    fleet(iot, detect_mitigation_emulator, {"v-1": "light-001", "v-2": "light-002"})
+
+    summary = quickstart.quarantine_last_hour(client, "quickstart")
+
+    assert summary.task_status is DetectMitigationActionsTaskStatus.SUCCESSFUL
+    assert quarantined(iot) == ["light-001", "light-002"]
+
+
+def test_the_usage_snippets(
+    iot: Any,
+    detect_mitigation_emulator: DetectMitigationEmulator,
+    client: DetectMitigationClient,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fleet(
+        iot,
+        detect_mitigation_emulator,
+        {"v-1": "sensor-1", "v-2": "sensor-2"},
+        profile="temperature",
+        behavior="too-hot",
+    )
+    detect_mitigation_emulator.set_task_duration(describes=3)
+
+    first = usage.start_and_describe(client)
+    assert first.task_status is DetectMitigationActionsTaskStatus.IN_PROGRESS
+    assert "executed so far" in capsys.readouterr().out
+    assert usage.follow(client, "quarantine-hot-sensors")[-1] == "SUCCESSFUL 2"
+    assert usage.wait(client, "quarantine-hot-sensors").task_statistics.actions_executed == 2
+
+    task_id = usage.start_on_violations(client, ["v-1"])
+    assert usage.wait_without_raising(client, task_id).task_status == "SUCCESSFUL"
+
+    assert usage.start_exactly_once(client, "7") == "incident-7"
+    assert usage.start_exactly_once(client, "7") == "incident-7"  # a re-run: no second task
+    assert sum(1 for t in detect_mitigation_emulator.tasks if t.startswith("incident-")) == 1
+
+    detect_mitigation_emulator.set_concurrent_task_quota(0)
+    assert usage.handle_errors(client, "busy").startswith("busy")
+    detect_mitigation_emulator.set_concurrent_task_quota()
+    assert usage.handle_errors(client, "incident-7").startswith("incident-7 is taken")
+    detect_mitigation_emulator.inject_fault(
+        "StartDetectMitigationActionsTask", "ThrottlingException", count=99
+    )
+    assert "ThrottlingException" in usage.handle_errors(client, "throttled")
+
+
+def test_the_client_construction_snippets(
+    detect_mitigation_emulator: DetectMitigationEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("iot_detect_mitigation", "botocore"):  # restored after the test
+        logger = logging.getLogger(name)
+        monkeypatch.setattr(logger, "level", logger.level)
+    monkeypatch.setattr(logging.getLogger(), "handlers", list(logging.getLogger().handlers))
+    usage.configure_logging()
+    assert logging.getLogger("botocore").level == logging.WARNING
+    built = [
+        usage.patient_client(),
+        usage.own_boto3_client(),
+        usage.from_session(profile_name=None),
+        usage.against_endpoint(),
+    ]
+    assert built[0].retry_policy.max_attempts == 8
+    config = built[1].iot_client.meta.config
+    assert config.retries["total_max_attempts"] == 1  # type: ignore[attr-defined]  # not in botocore-stubs
+    assert built[3].iot_client.meta.endpoint_url == "http://127.0.0.1:5000"
+    assert {client.iot_client.meta.region_name for client in built[:3]} == {"eu-west-1"}

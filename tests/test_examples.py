@@ -402,15 +402,26 @@ def test_the_usage_snippets(
     assert "ThrottlingException" in usage.handle_errors(client, "throttled")
 
 
-def test_the_client_construction_snippets(
-    detect_mitigation_emulator: DetectMitigationEmulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for name in ("iot_detect_mitigation", "botocore"):  # restored after the test
-        logger = logging.getLogger(name)
-        monkeypatch.setattr(logger, "level", logger.level)
-    monkeypatch.setattr(logging.getLogger(), "handlers", list(logging.getLogger().handlers))
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    saved = {name: logging.getLogger(name).level for name in ("iot_detect_mitigation", "botocore")}
+    handlers = list(root.handlers)
+    yield
+    root.handlers[:] = handlers
+    for name, level in saved.items():
+        logging.getLogger(name).setLevel(level)
+
+
+def test_the_logging_snippet(restore_logging: None) -> None:
     usage.configure_logging()
-    assert logging.getLogger("botocore").level == logging.WARNING
+    assert logging.getLogger("botocore").getEffectiveLevel() == logging.WARNING
+    assert logging.getLogger("iot_detect_mitigation").getEffectiveLevel() == logging.INFO
+
+
+def test_the_client_construction_snippets(
+    detect_mitigation_emulator: DetectMitigationEmulator,
+) -> None:
     built = [
         usage.patient_client(),
         usage.own_boto3_client(),

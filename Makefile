@@ -38,13 +38,18 @@ demo: $(STAMP)
 	$(BIN)/python examples/demo.py
 
 ## bench: performance ratios against raw boto3, measured in the same run
+# The cold start runs in a venv with the runtime dependencies only, as a Lambda package has.
+RUNTIME := .venv-runtime
 bench: $(STAMP)
+	test -x $(RUNTIME)/bin/python || $(PYTHON) -m venv $(RUNTIME)
+	$(RUNTIME)/bin/python -m pip install --quiet --force-reinstall --no-deps . && \
+		$(RUNTIME)/bin/python -m pip install --quiet .
 	$(BIN)/python -m benchmarks.polling
-	$(BIN)/python -m benchmarks.run
+	BENCH_COLD_PYTHON=$(RUNTIME)/bin/python $(BIN)/python -m benchmarks.run
 
 ## fuzz: the long property-based run (10,000+ generated start requests)
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -p no:cacheprovider tests/test_fuzz.py -q
 
 clean:
-	rm -rf $(VENV) site .coverage .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-runtime site .coverage .mypy_cache .ruff_cache .pytest_cache .hypothesis

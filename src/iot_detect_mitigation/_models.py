@@ -13,7 +13,6 @@ Field names are snake_case; the AWS member names are aliases, and both are accep
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from functools import cache
 from typing import Annotated, Any, Self, TypeVar
 
 from pydantic import (
@@ -98,10 +97,10 @@ def _from_aws(info: ValidationInfo) -> bool:
     return bool((info.context or {}).get("from_aws"))
 
 
-def _open_enum(enum: type[E], *, always_open: bool = False) -> PlainValidator:
+def _open_enum(enum: type[E]) -> PlainValidator:
     """Known values become members; an unknown one is kept as the string AWS sent.
 
-    Values a caller supplies must be known, unless ``always_open`` (response-only fields).
+    Values a caller supplies must be known.
     """
 
     def parse(value: object, info: ValidationInfo) -> E | str:
@@ -110,16 +109,16 @@ def _open_enum(enum: type[E], *, always_open: bool = False) -> PlainValidator:
         try:
             return enum(value)
         except ValueError:
-            if always_open or _from_aws(info):
+            if _from_aws(info):
                 return value
             raise ValueError(f"must be one of {', '.join(enum)}") from None
 
     return PlainValidator(parse)
 
 
+# Response-only, so always open; pydantic's own left-to-right union does it without Python code.
 OpenTaskStatus = Annotated[
-    DetectMitigationActionsTaskStatus | str,
-    _open_enum(DetectMitigationActionsTaskStatus, always_open=True),
+    DetectMitigationActionsTaskStatus | str, Field(union_mode="left_to_right")
 ]
 OpenDeviceCertificateUpdateAction = Annotated[
     DeviceCertificateUpdateAction | str, _open_enum(DeviceCertificateUpdateAction)
@@ -131,18 +130,10 @@ OpenPolicyTemplateName = Annotated[PolicyTemplateName | str, _open_enum(PolicyTe
 OpenLogLevel = Annotated[LogLevel | str, _open_enum(LogLevel)]
 
 
-@cache
-def _member_names(model: type[BaseModel]) -> frozenset[str]:
-    """Field names and AWS names of a model, computed once: validation runs on every call."""
-    return frozenset(model.model_fields) | {
-        field.alias for field in model.model_fields.values() if field.alias
-    }
-
-
 class _RequestShape(BaseModel):
     """A shape callers build, checked against every constraint of the service model.
 
-    Parsed from AWS (context ``FROM_AWS``), it drops members and enum values it does not know.
+    Parsed from AWS (``from_aws``), it ignores members and keeps enum values it does not know.
     """
 
     # Written out, not shared, so that pydantic's mypy plugin sees validate_by_name.
@@ -156,16 +147,6 @@ class _RequestShape(BaseModel):
         strict=True,
         extra="forbid",
     )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _drop_unknown_members_from_aws(cls, data: Any, info: ValidationInfo) -> Any:
-        if not _from_aws(info) or not isinstance(data, dict):
-            return data
-        known = _member_names(cls)
-        if known.issuperset(data):
-            return data
-        return {key: value for key, value in data.items() if key in known}
 
 
 class _ResponseShape(BaseModel):
@@ -304,7 +285,7 @@ class MitigationActionParams(_RequestShape):
 
     @model_validator(mode="after")
     def _one_kind(self, info: ValidationInfo) -> Self:
-        kinds = [name for name in type(self).model_fields if getattr(self, name) is not None]
+        kinds = [name for name, value in self.__dict__.items() if value is not None]
         if len(kinds) > 1:
             raise ValueError(f"exactly one kind of parameters allowed, got {', '.join(kinds)}")
         if not kinds and not _from_aws(info):
@@ -348,8 +329,12 @@ class DetectMitigationActionsTaskSummary(_ResponseShape):
 
     @classmethod
     def from_aws(cls, task_summary: Any) -> Self:
-        """Parse the ``taskSummary`` member of a describe response, leniently."""
-        return cls.model_validate(task_summary, context=FROM_AWS)
+        """Parse the ``taskSummary`` member of a describe response, leniently.
+
+        ``extra="ignore"`` overrides, for this validation only, the ``forbid`` of the shapes
+        callers also build; the context lets their enums and rules accept what AWS may add.
+        """
+        return cls.model_validate(task_summary, extra="ignore", context=FROM_AWS)
 
 
 _TERMINAL = frozenset(

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 
+from .fake_time import FakeTime
+
 settings.register_profile(
     "default", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -26,3 +28,8 @@ def fake_aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_SESSION_TOKEN", "fake-session-token-do-not-leak")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     yield
+
+
+@pytest.fixture
+def time() -> FakeTime:
+    return FakeTime()

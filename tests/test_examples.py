@@ -24,19 +24,10 @@ from iot_detect_mitigation import (
 )
 from iot_detect_mitigation.testing import DetectMitigationEmulator, EmulatorServer
 
+from .fake_time import FakeTime
+
 EXAMPLES = Path(__file__).parent.parent / "examples"
 ROLE = "arn:aws:iam::123456789012:role/mitigation"
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-    def clock(self) -> float:
-        return self.now
 
 
 class FakeContext:
@@ -79,11 +70,6 @@ def quarantined(iot: Any) -> list[str]:
 @pytest.fixture
 def iot(detect_mitigation_emulator: DetectMitigationEmulator) -> Any:
     return boto3.client("iot", region_name="us-east-1")
-
-
-@pytest.fixture
-def time() -> FakeTime:
-    return FakeTime()
 
 
 @pytest.fixture

@@ -27,18 +27,9 @@ from iot_detect_mitigation import (
 )
 from iot_detect_mitigation.testing import DetectMitigationEmulator, EmulatorServer
 
+from .fake_time import FakeTime
+
 ROLE = "arn:aws:iam::123456789012:role/mitigation"
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-    def clock(self) -> float:
-        return self.now
 
 
 def seed(iot: Any, emulator: DetectMitigationEmulator, things: int = 2) -> None:
@@ -58,11 +49,6 @@ def seed(iot: Any, emulator: DetectMitigationEmulator, things: int = 2) -> None:
             behavior_name="too-hot",
             at=datetime.now(UTC) - timedelta(minutes=5),
         )
-
-
-@pytest.fixture
-def time() -> FakeTime:
-    return FakeTime()
 
 
 @pytest.fixture

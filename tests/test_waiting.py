@@ -24,23 +24,8 @@ from iot_detect_mitigation import (
     WaitTimeoutError,
 )
 
+from .fake_time import FakeTime
 from .wire import Wire, error
-
-
-@dataclass
-class FakeTime:
-    """A monotonic clock that only moves when the code under test sleeps."""
-
-    now: float = 0.0
-    sleeps: list[float] = field(default_factory=list)
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds >= 0
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def clock(self) -> float:
-        return self.now
 
 
 @dataclass
@@ -61,11 +46,6 @@ class Task:
                 "taskStatistics": {"actionsExecuted": executed, "actionsFailed": 0},
             }
         }
-
-
-@pytest.fixture
-def time() -> FakeTime:
-    return FakeTime()
 
 
 @pytest.fixture

@@ -183,8 +183,7 @@ class DetectMitigationClient:
 
     def describe_task(self, task_id: str) -> DetectMitigationActionsTaskSummary:
         """The current state of a task."""
-        request = DescribeDetectMitigationActionsTaskRequest(task_id=task_id)
-        params = {"taskId": request.task_id}
+        params = DescribeDetectMitigationActionsTaskRequest(task_id=task_id).to_boto3()
         response = self._retrier.call(
             lambda _: self._invoke(
                 _DESCRIBE, self.iot_client.describe_detect_mitigation_actions_task, params

@@ -227,7 +227,7 @@ class DescribeDetectMitigationActionsTaskRequest(_RequestShape):
 
     def to_boto3(self) -> dict[str, Any]:
         """The keyword arguments of ``iot.describe_detect_mitigation_actions_task``."""
-        return self.model_dump()
+        return {"taskId": self.task_id}  # one member: cheaper than a dump on every poll
 
 
 class DetectMitigationActionsTaskStatistics(_ResponseShape):

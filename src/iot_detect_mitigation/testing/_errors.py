@@ -20,42 +20,18 @@ class DetectMitigationError(JsonRESTError):
         super().__init__(self.error_code, message)
 
 
-class InvalidRequestException(DetectMitigationError):
-    error_code = "InvalidRequestException"
-    code = error_status(error_code)
-
-
-class ResourceNotFoundException(DetectMitigationError):
-    error_code = "ResourceNotFoundException"
-    code = error_status(error_code)
-
-
-class ResourceAlreadyExistsException(DetectMitigationError):
-    error_code = "ResourceAlreadyExistsException"
-    code = error_status(error_code)
-
-
-class TaskAlreadyExistsException(DetectMitigationError):
-    error_code = "TaskAlreadyExistsException"
-    code = error_status(error_code)
-
-
-class LimitExceededException(DetectMitigationError):
-    error_code = "LimitExceededException"
-    code = error_status(error_code)
-
-
-class ThrottlingException(DetectMitigationError):
-    error_code = "ThrottlingException"
-    code = error_status(error_code)
-
-
 @functools.cache
 def error_class(error_code: str) -> type[DetectMitigationError]:
     """The error class for any error shape of the model, so faults get the model's status."""
-    for known in DetectMitigationError.__subclasses__():
-        if known.error_code == error_code:
-            return known
     status = error_status(error_code)  # ValueError for codes the model lacks
     attrs = {"error_code": error_code, "code": status, "__module__": __name__}
     return type(error_code, (DetectMitigationError,), attrs)
+
+
+# The errors the emulator raises itself; injected faults may use any other shape of the model.
+InvalidRequestException = error_class("InvalidRequestException")
+ResourceNotFoundException = error_class("ResourceNotFoundException")
+ResourceAlreadyExistsException = error_class("ResourceAlreadyExistsException")
+TaskAlreadyExistsException = error_class("TaskAlreadyExistsException")
+LimitExceededException = error_class("LimitExceededException")
+ThrottlingException = error_class("ThrottlingException")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import string
 import threading
 import uuid
 from collections.abc import Iterator
@@ -20,10 +21,13 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 from botocore.stub import Stubber
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from moto import mock_aws
 from pydantic import ValidationError
 
 from iot_detect_mitigation import (
+    DescribeDetectMitigationActionsTaskRequest,
     DetectMitigationActionsTaskStatus,
     DetectMitigationActionsTaskTarget,
     DetectMitigationClient,
@@ -137,6 +141,38 @@ def test_bad_input_is_rejected_before_any_call(client: DetectMitigationClient, w
     with pytest.raises(ValidationError, match="client_request_token"):
         start(client, client_request_token="x" * 65)
     assert wire.requests == []
+
+
+_ID_CHARS = string.ascii_letters + string.digits + "_-"
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.one_of(
+        st.text(max_size=140),
+        st.text(alphabet=_ID_CHARS, min_size=120, max_size=135),
+    )
+)
+@example("a\n")  # Python's $ would accept the newline; AWS does not
+@example("")
+@example("a" * 128)
+@example("a" * 129)
+@example("ß-ok")
+def test_describe_checks_the_task_id_exactly_as_the_model_does(
+    client: DetectMitigationClient, task_id: str
+) -> None:
+    """describe_task skips the request model for plainly valid ids; the verdict is the same."""
+    try:
+        DescribeDetectMitigationActionsTaskRequest(task_id=task_id)
+    except ValidationError as rejected:
+        with pytest.raises(ValidationError) as raised:
+            client.describe_task(task_id)
+        assert raised.value.errors() == rejected.errors()
+        return
+    with Stubber(client.iot_client) as stub:
+        stub.add_response(METHOD[DESCRIBE], {"taskSummary": SUMMARY}, {"taskId": task_id})
+        client.describe_task(task_id)
+        stub.assert_no_pending_responses()
 
 
 def _error_cases() -> list[Any]:

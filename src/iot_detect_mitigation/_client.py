@@ -26,12 +26,12 @@ from ._errors import (
     from_botocore,
 )
 from ._models import (
-    DescribeDetectMitigationActionsTaskRequest,
     DetectMitigationActionsTaskStatus,
     DetectMitigationActionsTaskSummary,
     DetectMitigationActionsTaskTarget,
     StartDetectMitigationActionsTaskRequest,
     ViolationEventOccurrenceRange,
+    describe_params,
 )
 from ._retry import Retrier, RetryPolicy
 from ._waiting import WaitPolicy, iter_task_updates
@@ -142,7 +142,23 @@ class DetectMitigationClient:
             client_request_token=client_request_token or str(uuid.uuid4()),
         )
         params = request.to_boto3()
-        may_have_acted = False
+        try:
+            response = self._invoke(
+                _START, self.iot_client.start_detect_mitigation_actions_task, params
+            )
+        except DetectMitigationError as failure:
+            return self._retry_start(request, params, failure)
+        return str(response.get("taskId") or request.task_id)
+
+    def _retry_start(
+        self,
+        request: StartDetectMitigationActionsTaskRequest,
+        params: dict[str, Any],
+        failure: DetectMitigationError,
+    ) -> str:
+        """The first attempt failed: retry with the same token, and if the task id turns out
+        taken after an attempt that may have reached AWS, check whether the task is ours."""
+        may_have_acted = _may_have_acted(failure)
         conflict: TaskAlreadyExistsError | None = None
 
         def attempt(number: int) -> str | None:
@@ -157,15 +173,11 @@ class DetectMitigationClient:
                 conflict = error
                 return None
             except DetectMitigationError as error:
-                # A throttled request, or one that never left, did nothing on the server.
-                if not isinstance(error, ThrottlingError) and not (
-                    isinstance(error, TransportError) and not error.sent
-                ):
-                    may_have_acted = True
+                may_have_acted = may_have_acted or _may_have_acted(error)
                 raise
             return str(response.get("taskId") or request.task_id)
 
-        started = self._retrier.call(attempt)
+        started = self._retrier.retry_after(failure, attempt)
         if started is not None:
             return started
         assert conflict is not None
@@ -183,12 +195,14 @@ class DetectMitigationClient:
 
     def describe_task(self, task_id: str) -> DetectMitigationActionsTaskSummary:
         """The current state of a task."""
-        params = DescribeDetectMitigationActionsTaskRequest(task_id=task_id).to_boto3()
-        response = self._retrier.call(
-            lambda _: self._invoke(
-                _DESCRIBE, self.iot_client.describe_detect_mitigation_actions_task, params
+        params = describe_params(task_id)
+        describe = self.iot_client.describe_detect_mitigation_actions_task
+        try:
+            response = self._invoke(_DESCRIBE, describe, params)
+        except DetectMitigationError as failure:
+            response = self._retrier.retry_after(
+                failure, lambda _: self._invoke(_DESCRIBE, describe, params)
             )
-        )
         try:
             return DetectMitigationActionsTaskSummary.from_aws(response["taskSummary"])
         except (ValidationError, KeyError, TypeError) as error:
@@ -245,6 +259,14 @@ class DetectMitigationClient:
         if raise_on_failure and final.task_status == DetectMitigationActionsTaskStatus.CANCELED:
             raise TaskCanceledError(f"task {task_id} was CANCELED", summary=final)
         return final
+
+
+def _may_have_acted(error: DetectMitigationError) -> bool:
+    """Whether a failed start may have acted on the server: a throttled request, or one that
+    never left, did nothing."""
+    if isinstance(error, TransportError):
+        return error.sent
+    return not isinstance(error, ThrottlingError)
 
 
 def _matches(

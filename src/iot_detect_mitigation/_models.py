@@ -11,6 +11,7 @@ Two configurations, one per direction:
 Field names are snake_case; the AWS member names are aliases, and both are accepted as input.
 """
 
+import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Self, TypeVar
@@ -33,9 +34,10 @@ from pydantic.alias_generators import to_camel
 FROM_AWS: dict[str, bool] = {"from_aws": True}
 
 # The service model's patterns are unanchored, but AWS validates the whole value: anchor them.
-TaskId = Annotated[
-    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[a-zA-Z0-9_-]+$")
-]
+_TASK_ID_PATTERN = r"^[a-zA-Z0-9_-]+$"
+TaskId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=_TASK_ID_PATTERN)]
+# The same rule for a quick yes (fullmatch: ``$`` must not accept a trailing newline).
+_PLAINLY_VALID_TASK_ID = re.compile(_TASK_ID_PATTERN)
 ViolationId = Annotated[
     str, StringConstraints(min_length=1, max_length=128, pattern=r"^[a-zA-Z0-9\-]+$")
 ]
@@ -228,6 +230,17 @@ class DescribeDetectMitigationActionsTaskRequest(_RequestShape):
     def to_boto3(self) -> dict[str, Any]:
         """The keyword arguments of ``iot.describe_detect_mitigation_actions_task``."""
         return {"taskId": self.task_id}  # one member: cheaper than a dump on every poll
+
+
+def describe_params(task_id: str) -> dict[str, Any]:
+    """``DescribeDetectMitigationActionsTaskRequest(task_id=task_id).to_boto3()``, made cheap.
+
+    Describe is the call a wait repeats, and building a model costs more than the check: a
+    plainly valid id is checked here, any other goes through the model, which raises its error.
+    """
+    if type(task_id) is str and len(task_id) <= 128 and _PLAINLY_VALID_TASK_ID.fullmatch(task_id):
+        return {"taskId": task_id}
+    return DescribeDetectMitigationActionsTaskRequest(task_id=task_id).to_boto3()
 
 
 class DetectMitigationActionsTaskStatistics(_ResponseShape):

@@ -121,23 +121,23 @@ class Retrier:
             )
         return self._tenacity
 
-    def call(self, attempt: Callable[[int], T]) -> T:
-        """Call ``attempt(n)`` for n = 1, 2, ... until it returns or may not be retried."""
-        # Most calls succeed at once: try the first attempt directly and enter tenacity only
-        # after a retryable failure, where it replays that failure as its own first attempt.
-        try:
-            return attempt(1)
-        except DetectMitigationError as error:
-            if not error.retryable or self.policy.max_attempts == 1:
-                raise
-            first_failure: DetectMitigationError | None = error
+    def retry_after(self, failure: DetectMitigationError, attempt: Callable[[int], T]) -> T:
+        """Attempt 1 failed with ``failure``: call ``attempt(n)`` for n = 2, 3, ... as allowed.
+
+        Callers make the first attempt themselves, so that a call that succeeds at once (most
+        of them) costs no more than the boto3 call. Tenacity starts here, replaying ``failure``
+        as its own first attempt.
+        """
+        if not failure.retryable or self.policy.max_attempts == 1:
+            raise failure
+        first_failure: DetectMitigationError | None = failure
         attempts = 1
 
         def numbered() -> T:
             nonlocal attempts, first_failure
             if first_failure is not None:
-                failure, first_failure = first_failure, None
-                raise failure
+                failed, first_failure = first_failure, None
+                raise failed
             attempts += 1
             return attempt(attempts)
 

@@ -1,9 +1,10 @@
 """``make bench``: what the library costs on top of raw boto3, measured side by side.
 
-Every figure is a ratio against its baseline measured in the same run: the two sides alternate
-round by round after a warm-up, and the median of the per-round ratios is reported. The HTTP
-server is a minimal canned one on 127.0.0.1, so that the client's own work is not hidden behind a
-slow server. Prints a table and one JSON line.
+Every figure is a ratio against its baseline measured in the same run. After a warm-up, each
+round alternates the two sides call by call (which goes first swaps every pair), so that drift in
+the machine's speed hits both alike; the median of the per-round ratios is reported. The HTTP
+server is a minimal canned one on 127.0.0.1, in its own process pinned to its own CPU, so that
+the client's own work is not hidden behind a slow server. Prints a table and one JSON line.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from iot_detect_mitigation import (
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "15"))
 CALLS = int(os.environ.get("BENCH_CALLS", "200"))
-COLD_ROUNDS = int(os.environ.get("BENCH_COLD_ROUNDS", "12"))
+COLD_ROUNDS = int(os.environ.get("BENCH_COLD_ROUNDS", "20"))
 # A Lambda package holds the runtime dependencies only; `make bench` passes such a venv's python
 # (pydantic's first schema build scans every installed distribution for plugins).
 COLD_PYTHON = os.environ.get("BENCH_COLD_PYTHON", sys.executable)
@@ -121,7 +122,15 @@ def canned_server() -> Iterator[str]:
         server.server_close()
 
 
+def pin_to(cpu_index: int) -> None:
+    """Pin this process to one CPU, so that the server and the client never share one."""
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if len(cpus) >= 2:
+        os.sched_setaffinity(0, {cpus[cpu_index]})
+
+
 def _serve(ports: multiprocessing.Queue[int]) -> None:
+    pin_to(0)
     server = ThreadingHTTPServer(("127.0.0.1", 0), CannedHandler)
     ports.put(server.server_address[1])
     server.serve_forever()
@@ -140,23 +149,26 @@ def canned_server_process() -> Iterator[str]:
         process.join()
 
 
-def per_call(fn: Callable[[], object], calls: int = CALLS) -> float:
-    started = time.perf_counter()
-    for _ in range(calls):
-        fn()
-    return (time.perf_counter() - started) / calls
-
-
 def ratio(ours: Callable[[], object], baseline: Callable[[], object]) -> float:
-    """Median over rounds of ours/baseline per-call time, the order alternating each round."""
-    for fn in (ours, baseline):
-        per_call(fn, CALLS // 4)  # warm-up
+    """Median over rounds of ours/baseline time, the two called alternately, call by call."""
+    clock = time.perf_counter
+    for _ in range(CALLS // 4):  # warm-up
+        ours()
+        baseline()
     ratios = []
-    for round_number in range(ROUNDS):
-        if round_number % 2:
-            base, mine = per_call(baseline), per_call(ours)
-        else:
-            mine, base = per_call(ours), per_call(baseline)
+    for _ in range(ROUNDS):
+        mine = base = 0.0
+        for call in range(CALLS):
+            first, second = (ours, baseline) if call % 2 else (baseline, ours)
+            started = clock()
+            first()
+            between = clock()
+            second()
+            ended = clock()
+            if first is ours:
+                mine, base = mine + between - started, base + ended - between
+            else:
+                base, mine = base + between - started, mine + ended - between
         ratios.append(mine / base)
     return statistics.median(ratios)
 
@@ -316,6 +328,7 @@ def main() -> None:
     )
     os.environ.pop("AWS_PROFILE", None)
     with canned_server_process() as endpoint:
+        pin_to(1)
         figures = {**http_figures(endpoint), **stubber_figures(), **cold_start_figures(endpoint)}
     with canned_server() as endpoint:
         # Every call gives up after its retries; their warnings would drown the table.

@@ -163,14 +163,14 @@ def test_describe_checks_the_task_id_exactly_as_the_model_does(
 ) -> None:
     """describe_task skips the request model for plainly valid ids; the verdict is the same."""
     try:
-        DescribeDetectMitigationActionsTaskRequest(task_id=task_id)
+        request = DescribeDetectMitigationActionsTaskRequest(task_id=task_id)
     except ValidationError as rejected:
         with pytest.raises(ValidationError) as raised:
             client.describe_task(task_id)
         assert raised.value.errors() == rejected.errors()
         return
     with Stubber(client.iot_client) as stub:
-        stub.add_response(METHOD[DESCRIBE], {"taskSummary": SUMMARY}, {"taskId": task_id})
+        stub.add_response(METHOD[DESCRIBE], {"taskSummary": SUMMARY}, request.to_boto3())
         client.describe_task(task_id)
         stub.assert_no_pending_responses()
 

@@ -252,7 +252,7 @@ class DescribeDetectMitigationActionsTaskRequest(_RequestShape):
 
     def to_boto3(self) -> dict[str, Any]:
         """The keyword arguments of ``iot.describe_detect_mitigation_actions_task``."""
-        return {"taskId": self.task_id}  # one member: cheaper than a dump on every poll
+        return {"taskId": self.task_id}  # one member: cheaper than a dump
 
 
 def describe_params(task_id: str) -> dict[str, Any]:

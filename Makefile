@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: test lint typecheck unit docs demo bench fuzz clean
+.PHONY: test lint typecheck unit docs snippets demo bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,11 +18,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 test: lint typecheck unit docs
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests examples benchmarks
-	$(BIN)/ruff format --check src tests examples benchmarks
+	$(BIN)/ruff check src tests examples benchmarks tools
+	$(BIN)/ruff format --check src tests examples benchmarks tools
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict src tests examples benchmarks
+	$(BIN)/mypy --strict src tests examples benchmarks tools
 
 # coverage runs pytest (not pytest-cov): the pytest11 plugin imports the package before
 # pytest-cov would start measuring.
@@ -32,6 +32,10 @@ unit: $(STAMP)
 
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+## snippets: write the code blocks of README.md and docs/ from examples/ (tests fail when stale)
+snippets: $(STAMP)
+	$(BIN)/python -m tools.sync_snippets
 
 ## demo: the whole job end to end against the in-process emulator
 demo: $(STAMP)

@@ -1,7 +1,5 @@
 """Quickstart: quarantine the things that violated an ML Detect behavior in the last hour."""
 
-from __future__ import annotations
-
 from datetime import UTC, datetime, timedelta
 
 from iot_detect_mitigation import (
@@ -17,7 +15,7 @@ def quarantine_last_hour(
 ) -> DetectMitigationActionsTaskSummary:
     now = datetime.now(UTC)
     client.start_task(
-        task_id=task_id,  # choose it so that a re-run cannot start a second task
+        task_id=task_id,  # derived from what the task is for, so a re-run cannot duplicate it
         target=DetectMitigationActionsTaskTarget(
             security_profile_name="smart-lights-ml", behavior_name="num-messages-sent-ml"
         ),
@@ -31,6 +29,6 @@ def quarantine_last_hour(
 
 
 if __name__ == "__main__":
-    client = DetectMitigationClient(region_name="eu-west-1")
-    summary = quarantine_last_hour(client, f"quarantine-{datetime.now(UTC):%Y%m%dT%H%M}")
+    client = DetectMitigationClient(region_name="eu-west-1")  # build once; reuse it
+    summary = quarantine_last_hour(client, f"quarantine-{datetime.now(UTC):%Y%m%d}")
     print(summary.task_status, summary.task_statistics.actions_executed, "executed")

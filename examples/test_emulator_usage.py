@@ -26,6 +26,7 @@ from iot_detect_mitigation.testing import (
 )
 
 
+# snippet-start: helpers
 def no_sleep(seconds: float) -> None:
     """Emulated tasks move on with each describe, not with time: tests need not wait."""
 
@@ -49,8 +50,11 @@ def start(client: DetectMitigationClient, task_id: str = "task-1") -> str:
     )
 
 
+# snippet-end: helpers
+
+
 def test_in_process_with_a_context_manager() -> None:
-    # --8<-- [start:context_manager]
+    # snippet-start: context_manager
     with mock_detect_mitigation(region_name="us-east-1") as emulator:
         iot = boto3.client("iot", region_name="us-east-1")  # moto answers, fake credentials
         create_quarantine(iot)
@@ -64,10 +68,10 @@ def test_in_process_with_a_context_manager() -> None:
         client = DetectMitigationClient(region_name="us-east-1", sleep=no_sleep)
         client.wait_for_completion(start(client))
         assert iot.list_things_in_thing_group(thingGroupName="quarantine")["things"] == ["pump-1"]
-    # --8<-- [end:context_manager]
+    # snippet-end: context_manager
 
 
-# --8<-- [start:decorator]
+# snippet-start: decorator
 @mock_detect_mitigation(region_name="us-east-1")
 def test_in_process_with_a_decorator() -> None:
     emulator = DetectMitigationEmulator.for_region("us-east-1")
@@ -78,10 +82,10 @@ def test_in_process_with_a_decorator() -> None:
     client = DetectMitigationClient(region_name="us-east-1", sleep=no_sleep)
     start(client)
     assert list(emulator.tasks) == ["task-1"]
-    # --8<-- [end:decorator]
+    # snippet-end: decorator
 
 
-# --8<-- [start:server]
+# snippet-start: server
 @pytest.fixture(scope="module")
 def server() -> Iterator[EmulatorServer]:
     with EmulatorServer(port=0) as running:  # port 0: any free port
@@ -103,7 +107,7 @@ def test_over_http(server: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> N
         region_name="eu-west-1", endpoint_url=server.endpoint_url, sleep=no_sleep
     )
     assert client.wait_for_completion(start(client)).task_status == "SUCCESSFUL"
-    # --8<-- [end:server]
+    # snippet-end: server
 
 
 @pytest.fixture
@@ -115,9 +119,26 @@ def emulator(detect_mitigation_emulator: DetectMitigationEmulator) -> DetectMiti
     return detect_mitigation_emulator
 
 
+def test_seeding_violations(detect_mitigation_emulator: DetectMitigationEmulator) -> None:
+    emulator = detect_mitigation_emulator
+    # snippet-start: seed
+    emulator.add_violation(
+        "violation-1",  # [a-zA-Z0-9-], 1 to 128 characters
+        thing_name="pump-1",  # create the thing too, or the execution FAILS
+        security_profile_name="pumps-ml",
+        behavior_name="authorization-failures",
+        at=datetime.now(UTC) - timedelta(minutes=5),  # default: the emulator clock's now
+        active=True,  # for include_only_active_violations
+        suppressed=False,  # suppressed violations need include_suppressed_alerts
+    )
+    # snippet-end: seed
+    (violation,) = emulator.violations.values()
+    assert (violation.thing_name, violation.active, violation.suppressed) == ("pump-1", True, False)
+
+
 def test_faults(emulator: DetectMitigationEmulator) -> None:
     client = DetectMitigationClient(region_name="us-east-1", sleep=no_sleep)
-    # --8<-- [start:faults]
+    # snippet-start: faults
     # The next 2 starts answer ThrottlingException (HTTP 400, as AWS does); the 3rd succeeds.
     emulator.inject_fault("StartDetectMitigationActionsTask", "ThrottlingException", count=2)
     start(client, "task-1")
@@ -129,24 +150,24 @@ def test_faults(emulator: DetectMitigationEmulator) -> None:
     with pytest.raises(InternalFailureError):
         strict.describe_task("task-1")
     emulator.clear_faults()
-    # --8<-- [end:faults]
+    # snippet-end: faults
 
 
 def test_rate_limit(emulator: DetectMitigationEmulator) -> None:
     client = DetectMitigationClient(retry_policy=RetryPolicy(max_attempts=1), sleep=no_sleep)
     start(client)
-    # --8<-- [start:rate_limit]
+    # snippet-start: rate_limit
     emulator.set_rate_limit(10)  # AWS's 10 requests per second per operation
     with pytest.raises(ThrottlingError):
         for _ in range(11):
             client.describe_task("task-1")
     emulator.set_rate_limit(None)  # the default: no limit
-    # --8<-- [end:rate_limit]
+    # snippet-end: rate_limit
 
 
 def test_task_outcomes(emulator: DetectMitigationEmulator) -> None:
     client = DetectMitigationClient(sleep=no_sleep)
-    # --8<-- [start:outcomes]
+    # snippet-start: outcomes
     emulator.set_task_duration(describes=4)  # tasks started from now on end on the 4th describe
     emulator.fail_executions(thing_names=["pump-1"])  # their executions FAIL, so the task does
     emulator.set_concurrent_task_quota(1)  # AWS's default is 5
@@ -154,13 +175,13 @@ def test_task_outcomes(emulator: DetectMitigationEmulator) -> None:
     with pytest.raises(LimitExceededError):
         start(client, "task-2")
     assert client.wait_for_completion("task-1", raise_on_failure=False).task_status == "FAILED"
-    # --8<-- [end:outcomes]
+    # snippet-end: outcomes
     assert emulator.executions("task-1")[0].status == "FAILED"
 
 
 def test_a_manual_clock(emulator: DetectMitigationEmulator) -> None:
     client = DetectMitigationClient(sleep=no_sleep)
-    # --8<-- [start:clock]
+    # snippet-start: clock
     clock = ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
     emulator.set_clock(clock)  # task times, durations in seconds and the rate limit follow it
     emulator.set_task_duration(seconds=300)
@@ -168,7 +189,7 @@ def test_a_manual_clock(emulator: DetectMitigationEmulator) -> None:
     assert client.describe_task("task-1").task_status == "IN_PROGRESS"
     clock.advance(minutes=5)
     assert client.describe_task("task-1").task_status == "SUCCESSFUL"
-    # --8<-- [end:clock]
+    # snippet-end: clock
 
 
 def test_a_wait_that_times_out(emulator: DetectMitigationEmulator) -> None:

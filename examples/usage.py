@@ -1,10 +1,12 @@
 """The snippets of docs/usage.md and docs/errors.md, as functions the tests run on the emulator.
 
-Each ``--8<-- [start:name]`` / ``[end:name]`` pair marks a section the docs include.
+Each ``# snippet-start: name`` / ``# snippet-end: name`` pair marks a section that a page shows,
+with the imports and constants it uses (tools/sync_snippets.py writes it into the page).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -20,6 +22,7 @@ from iot_detect_mitigation import (
     LimitExceededError,
     RetryPolicy,
     ServiceError,
+    StartDetectMitigationActionsTaskRequest,
     TaskAlreadyExistsError,
     TaskFailedError,
     TransportError,
@@ -31,8 +34,15 @@ from iot_detect_mitigation import (
 logger = logging.getLogger(__name__)
 
 
+def build_client() -> DetectMitigationClient:
+    # snippet-start: client
+    client = DetectMitigationClient(region_name="eu-west-1")
+    # snippet-end: client
+    return client
+
+
 def start_and_describe(client: DetectMitigationClient) -> DetectMitigationActionsTaskSummary:
-    # --8<-- [start:start]
+    # snippet-start: start
     now = datetime.now(UTC)
     task_id = client.start_task(
         task_id="quarantine-hot-sensors",
@@ -45,27 +55,60 @@ def start_and_describe(client: DetectMitigationClient) -> DetectMitigationAction
         ),
         include_only_active_violations=True,
     )
-    # --8<-- [end:start]
-    # --8<-- [start:describe]
+    # snippet-end: start
+    # snippet-start: describe
     summary = client.describe_task(task_id)
     if summary.task_status == DetectMitigationActionsTaskStatus.IN_PROGRESS:
         print(f"{summary.task_statistics.actions_executed} executed so far")
-    # --8<-- [end:describe]
+    # snippet-end: describe
     return summary
 
 
 def start_on_violations(client: DetectMitigationClient, violation_ids: list[str]) -> str:
-    # --8<-- [start:violations]
-    return client.start_task(
+    # snippet-start: violations
+    task_id = client.start_task(
         task_id="quarantine-" + violation_ids[0],
         target=DetectMitigationActionsTaskTarget(violation_ids=violation_ids),  # 1 to 25 ids
         actions=["quarantine"],
     )
-    # --8<-- [end:violations]
+    # snippet-end: violations
+    return task_id
+
+
+def dump(client: DetectMitigationClient) -> dict[str, object]:
+    # snippet-start: model_dump
+    request = StartDetectMitigationActionsTaskRequest(
+        task_id="quarantine-pump-1",
+        target=DetectMitigationActionsTaskTarget(violation_ids=["violation-1"]),
+        actions=["quarantine"],
+        client_request_token="quarantine-pump-1",
+    )
+    # model_dump() names members as AWS does: it is what boto3 takes, as to_boto3() is.
+    params = request.model_dump(exclude_none=True)
+    assert params == {
+        "taskId": "quarantine-pump-1",
+        "target": {"violationIds": ["violation-1"]},
+        "actions": ["quarantine"],
+        "clientRequestToken": "quarantine-pump-1",
+    }
+    client.iot_client.start_detect_mitigation_actions_task(**params)  # the boto3 client beneath
+
+    summary = client.describe_task("quarantine-pump-1")
+    aws_names = summary.model_dump(mode="json", exclude_none=True)  # JSON-able, as AWS names it
+    python_names = summary.model_dump(by_alias=False)  # the Python field names
+    assert aws_names["taskId"] == python_names["task_id"] == "quarantine-pump-1"
+    print(json.dumps(aws_names))  # {"taskId": "quarantine-pump-1", "taskStatus": ...}
+
+    # Either name is accepted when building or parsing a model.
+    assert DetectMitigationActionsTaskTarget.model_validate({"violationIds": ["v-1"]}) == (
+        DetectMitigationActionsTaskTarget(violation_ids=["v-1"])
+    )
+    # snippet-end: model_dump
+    return python_names
 
 
 def wait(client: DetectMitigationClient, task_id: str) -> DetectMitigationActionsTaskSummary:
-    # --8<-- [start:wait]
+    # snippet-start: wait
     def report(summary: DetectMitigationActionsTaskSummary) -> None:
         stats = summary.task_statistics
         logger.info(
@@ -90,34 +133,33 @@ def wait(client: DetectMitigationClient, task_id: str) -> DetectMitigationAction
             "%s still running after %.0f s; it goes on without us", task_id, error.elapsed
         )
         raise
-    # --8<-- [end:wait]
+    # snippet-end: wait
     return summary
 
 
 def wait_without_raising(
     client: DetectMitigationClient, task_id: str
 ) -> DetectMitigationActionsTaskSummary:
-    # --8<-- [start:no_raise]
+    # snippet-start: no_raise
     summary = client.wait_for_completion(task_id, raise_on_failure=False)
     if summary.task_status != DetectMitigationActionsTaskStatus.SUCCESSFUL:
         print(f"{task_id} ended {summary.task_status}")
-    # --8<-- [end:no_raise]
+    # snippet-end: no_raise
     return summary
 
 
-def follow(client: DetectMitigationClient, task_id: str) -> list[str]:
-    seen = []
-    # --8<-- [start:iterate]
+def follow(client: DetectMitigationClient, task_id: str) -> DetectMitigationActionsTaskSummary:
+    # snippet-start: iterate
     for summary in client.iter_task_updates(task_id, timeout=900):
-        seen.append(f"{summary.task_status} {summary.task_statistics.actions_executed}")
+        print(summary.task_status, summary.task_statistics.actions_executed)
     # The last summary is the final state; FAILED and CANCELED do not raise here.
-    # --8<-- [end:iterate]
-    return seen
+    # snippet-end: iterate
+    return summary
 
 
 def patient_client() -> DetectMitigationClient:
-    # --8<-- [start:retry]
-    return DetectMitigationClient(
+    # snippet-start: retry
+    client = DetectMitigationClient(
         region_name="eu-west-1",
         retry_policy=RetryPolicy(
             max_attempts=8,  # HTTP attempts per call, the first included
@@ -126,11 +168,12 @@ def patient_client() -> DetectMitigationClient:
             max_total_delay=120.0,  # and never past 2 minutes after the first attempt
         ),
     )
-    # --8<-- [end:retry]
+    # snippet-end: retry
+    return client
 
 
+# snippet-start: exactly_once
 def start_exactly_once(client: DetectMitigationClient, incident_id: str) -> str:
-    # --8<-- [start:exactly_once]
     try:
         return client.start_task(
             task_id=f"incident-{incident_id}",  # one incident, one task id
@@ -144,11 +187,13 @@ def start_exactly_once(client: DetectMitigationClient, incident_id: str) -> str:
         existing = client.describe_task(f"incident-{incident_id}")
         logger.info("incident %s already has a task: %s", incident_id, existing.task_status)
         return f"incident-{incident_id}"
-    # --8<-- [end:exactly_once]
+
+
+# snippet-end: exactly_once
 
 
 def own_boto3_client() -> DetectMitigationClient:
-    # --8<-- [start:own_client]
+    # snippet-start: own_client
     iot = boto3.client(
         "iot",
         region_name="eu-west-1",
@@ -157,37 +202,37 @@ def own_boto3_client() -> DetectMitigationClient:
         config=Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=15),
     )
     client = DetectMitigationClient(iot)
-    # --8<-- [end:own_client]
+    # snippet-end: own_client
     return client
 
 
 def from_session(profile_name: str | None = "incident-response") -> DetectMitigationClient:
-    # --8<-- [start:session]
+    # snippet-start: session
     session = boto3.Session(profile_name=profile_name, region_name="eu-west-1")
     client = DetectMitigationClient(session=session)  # retries off on the client it builds
-    # --8<-- [end:session]
+    # snippet-end: session
     return client
 
 
 def against_endpoint(endpoint_url: str = "http://127.0.0.1:5000") -> DetectMitigationClient:
-    # --8<-- [start:endpoint]
+    # snippet-start: endpoint
     client = DetectMitigationClient(region_name="us-east-1", endpoint_url=endpoint_url)
-    # --8<-- [end:endpoint]
+    # snippet-end: endpoint
     return client
 
 
 def configure_logging() -> None:
-    # --8<-- [start:logging]
+    # snippet-start: logging
     logging.basicConfig(level=logging.INFO)
     # Retries and polling trouble are logged as warnings here; no credentials are ever logged.
     logging.getLogger("iot_detect_mitigation").setLevel(logging.INFO)
     # botocore's DEBUG output includes request headers, the session token among them.
     logging.getLogger("botocore").setLevel(logging.WARNING)
-    # --8<-- [end:logging]
+    # snippet-end: logging
 
 
+# snippet-start: errors
 def handle_errors(client: DetectMitigationClient, task_id: str) -> str:
-    # --8<-- [start:errors]
     try:
         client.start_task(
             task_id=task_id,
@@ -205,4 +250,6 @@ def handle_errors(client: DetectMitigationClient, task_id: str) -> str:
     except TransportError as error:
         return f"no answer; {'it may have started' if error.sent else 'nothing was sent'}"
     return "started"
-    # --8<-- [end:errors]
+
+
+# snippet-end: errors

@@ -368,7 +368,9 @@ def test_the_usage_snippets(
     first = usage.start_and_describe(client)
     assert first.task_status is DetectMitigationActionsTaskStatus.IN_PROGRESS
     assert "executed so far" in capsys.readouterr().out
-    assert usage.follow(client, "quarantine-hot-sensors")[-1] == "SUCCESSFUL 2"
+    final = usage.follow(client, "quarantine-hot-sensors")
+    assert (final.task_status, final.task_statistics.actions_executed) == ("SUCCESSFUL", 2)
+    assert capsys.readouterr().out.splitlines()[-1] == "SUCCESSFUL 2"
     assert usage.wait(client, "quarantine-hot-sensors").task_statistics.actions_executed == 2
 
     task_id = usage.start_on_violations(client, ["v-1"])
@@ -386,6 +388,23 @@ def test_the_usage_snippets(
         "StartDetectMitigationActionsTask", "ThrottlingException", count=99
     )
     assert "ThrottlingException" in usage.handle_errors(client, "throttled")
+
+
+def test_the_model_dump_snippet(
+    iot: Any,
+    detect_mitigation_emulator: DetectMitigationEmulator,
+    client: DetectMitigationClient,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fleet(iot, detect_mitigation_emulator, {"violation-1": "pump-1"})
+
+    python_names = usage.dump(client)
+
+    assert list(detect_mitigation_emulator.tasks) == ["quarantine-pump-1"]  # boto3 took the dump
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["taskId"] == python_names["task_id"] == "quarantine-pump-1"
+    assert printed["target"] == {"violationIds": ["violation-1"]}
+    assert "target" in python_names and "taskStatus" not in python_names
 
 
 @pytest.fixture
@@ -410,12 +429,13 @@ def test_the_client_construction_snippets(
 ) -> None:
     built = [
         usage.patient_client(),
+        usage.build_client(),
         usage.own_boto3_client(),
         usage.from_session(profile_name=None),
         usage.against_endpoint(),
     ]
     assert built[0].retry_policy.max_attempts == 8
-    config = built[1].iot_client.meta.config
+    config = built[2].iot_client.meta.config
     assert config.retries["total_max_attempts"] == 1  # type: ignore[attr-defined]  # not in botocore-stubs
-    assert built[3].iot_client.meta.endpoint_url == "http://127.0.0.1:5000"
-    assert {client.iot_client.meta.region_name for client in built[:3]} == {"eu-west-1"}
+    assert built[4].iot_client.meta.endpoint_url == "http://127.0.0.1:5000"
+    assert {client.iot_client.meta.region_name for client in built[:4]} == {"eu-west-1"}

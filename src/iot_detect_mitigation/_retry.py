@@ -35,9 +35,11 @@ class RetryPolicy:
 
     Retried: ``ThrottlingError``, ``InternalFailureError`` and ``TransportError``; never
     ``LimitExceededError``. The delay before retry *n* (1-based) is full-jitter exponential
-    backoff, as in the AWS SDKs' standard mode::
+    backoff, as in the AWS SDKs' standard mode:
 
-        delay(n) = uniform(0, min(max_delay, base_delay * 2 ** (n - 1)))
+    ```text
+    delay(n) = uniform(0, min(max_delay, base_delay * 2 ** (n - 1)))
+    ```
 
     A call stops after ``max_attempts`` attempts, or before a sleep that would take it past
     ``max_total_delay`` seconds, counted both as time slept and as time since its first attempt.

@@ -28,9 +28,11 @@ class WaitPolicy:
 
     The delay after poll *n* (1-based) grows geometrically from ``min_delay`` to ``max_delay``
     and is shortened at random by up to ``jitter`` of itself, so that waiters started together
-    drift apart, but never below ``min_delay``::
+    drift apart, but never below ``min_delay``:
 
-        delay(n) = max(min_delay, min(max_delay, min_delay * growth ** (n - 1)) * (1 - jitter * U))
+    ```text
+    delay(n) = max(min_delay, min(max_delay, min_delay * growth ** (n - 1)) * (1 - jitter * U))
+    ```
 
     with U uniform in [0, 1). ``min_delay`` is at least one second: a waiter never describes more
     than once a second.

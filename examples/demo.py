@@ -2,9 +2,9 @@
 
 It quarantines the things that violated an ML Detect behavior in the last hour: it creates a
 quarantine thing group and a mitigation action that fills it, seeds violations, starts a task on
-the security profile and behavior, shows its progress on one line, prints the final summary and
-checks the quarantine. It exits non-zero if any step fails. Nothing here reaches AWS: credentials
-are fake and moto answers every call.
+the security profile and behavior, shows its progress (redrawn on one line on a terminal, one
+line per change otherwise), prints the final summary and checks the quarantine. It exits non-zero
+if any step fails. Nothing here reaches AWS: credentials are fake and moto answers every call.
 
 ``--fail THING`` makes the mitigation of THING fail, to show what a failed task looks like.
 """
@@ -99,8 +99,10 @@ def summary_rows(summary: DetectMitigationActionsTaskSummary) -> list[tuple[str,
 def progress_printer(
     total: int, out: TextIO, clock: Callable[[], float]
 ) -> Callable[[DetectMitigationActionsTaskSummary], None]:
-    """An ``on_update`` callback that rewrites one line with the latest progress."""
+    """An ``on_update`` callback for the latest progress: on a terminal it redraws one line; on
+    anything else (a log, a pipe, CI) it writes one plain line per update, with no ``\\r``."""
     began = clock()
+    redraw = out.isatty()
 
     def show(summary: DetectMitigationActionsTaskSummary) -> None:
         stats = summary.task_statistics
@@ -109,10 +111,16 @@ def progress_printer(
             f"skipped {stats.actions_skipped or 0}, failed {stats.actions_failed or 0}"
             f"  ({clock() - began:.0f} s)"
         )
-        out.write(f"\r{line:<64}")
+        out.write(f"\r{line:<64}" if redraw else f"{line}\n")
         out.flush()
 
     return show
+
+
+def end_progress_line(out: TextIO) -> None:
+    """After a redrawn progress line, move below it; plain lines already ended."""
+    if out.isatty():
+        out.write("\n")
 
 
 def run(*, fail: Sequence[str], sleep: Callable[[float], None], out: TextIO) -> int:
@@ -166,12 +174,13 @@ def run(*, fail: Sequence[str], sleep: Callable[[float], None], out: TextIO) -> 
                 on_update=progress_printer(len(VIOLATORS), out, time.monotonic),
             )
         except WaitError as error:
-            out.write("\n")
+            end_progress_line(out)
             if error.summary is not None:
                 out.write(table(summary_rows(error.summary)) + "\n")
             out.write(f"FAILED: {error}\n")
             return 1
-        out.write("\n" + table(summary_rows(summary)) + "\n")
+        end_progress_line(out)
+        out.write(table(summary_rows(summary)) + "\n")
 
         # 4. The proof: exactly the recent violators are in quarantine.
         quarantined = sorted(iot.list_things_in_thing_group(thingGroupName=GROUP)["things"])

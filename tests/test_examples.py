@@ -314,17 +314,52 @@ def test_the_runbook_talks_to_the_endpoint_it_is_given(server: EmulatorServer) -
 # The demo
 
 
+class Terminal(io.StringIO):
+    """What the demo writes to when a person watches it."""
+
+    def isatty(self) -> bool:
+        return True
+
+
 def test_the_demo_quarantines_the_recent_violators() -> None:
     out = io.StringIO()
 
     assert demo.main([], sleep=lambda seconds: None, out=out) == 0
 
     text = out.getvalue()
-    assert "\r[IN_PROGRESS] executed 1/4" in text
-    assert "[SUCCESSFUL] executed 4/4" in text
     assert re.search(r"\| Status +\| SUCCESSFUL +\|", text)
     assert "light-007, light-013, light-021, light-042\n" in text
     assert text.endswith("left alone.\n")
+
+
+def test_the_demo_writes_plain_lines_to_a_log() -> None:
+    out = io.StringIO()  # not a terminal, as when make demo is piped or logged
+
+    assert demo.main([], sleep=lambda seconds: None, out=out) == 0
+
+    text = out.getvalue()
+    assert "\r" not in text
+    progress = [line for line in text.splitlines() if line.startswith("[")]
+    assert [line.split("  (")[0] for line in progress] == [
+        "[IN_PROGRESS] executed 1/4, skipped 0, failed 0",
+        "[IN_PROGRESS] executed 2/4, skipped 0, failed 0",
+        "[IN_PROGRESS] executed 3/4, skipped 0, failed 0",
+        "[SUCCESSFUL] executed 4/4, skipped 0, failed 0",
+    ]
+    assert text.split("\n+-", 1)[0].endswith("s)")  # the table starts on a line of its own
+
+
+def test_the_demo_redraws_one_line_on_a_terminal() -> None:
+    out = Terminal()
+
+    assert demo.main([], sleep=lambda seconds: None, out=out) == 0
+
+    text = out.getvalue()
+    drawn = text.split("Started task", 1)[1].split("\n")[1]  # the line after "Started task ..."
+    assert drawn.count("\r") == 4
+    assert drawn.startswith("\r[IN_PROGRESS] executed 1/4")
+    assert drawn.rsplit("\r", 1)[1].startswith("[SUCCESSFUL] executed 4/4")
+    assert "\n+-" in text  # the table starts below the progress line
 
 
 def test_the_demo_exits_1_when_a_mitigation_fails() -> None:

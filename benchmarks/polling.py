@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, cast
 
+from botocore.hooks import HierarchicalEmitter
+
 from iot_detect_mitigation import DetectMitigationClient, WaitPolicy
 
 DURATIONS = (5.0, 60.0, 600.0, 3600.0)
@@ -57,7 +59,9 @@ class SimulatedTask:
         self.ends_at = ends_at
         self.now = 0.0
         self.polls: list[float] = []
-        self.meta = SimpleNamespace(region_name="simulated", endpoint_url=None)
+        self.meta = SimpleNamespace(
+            region_name="simulated", endpoint_url=None, events=HierarchicalEmitter()
+        )
 
     def describe_detect_mitigation_actions_task(self, taskId: str) -> dict[str, Any]:
         self.polls.append(self.now)

@@ -110,7 +110,7 @@ def handler(
         outcome = "started"
     except TaskAlreadyExistsError:
         existing = client.describe_task(task_id)
-        if existing.target != target:
+        if existing.target is None or existing.target.model_dump() != target.model_dump():
             raise
         outcome = "already-started"
     logger.info("%s task %s for %s", outcome, task_id, alarm.thing_name)

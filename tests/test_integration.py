@@ -14,6 +14,7 @@ from iot_detect_mitigation import (
     DetectMitigationActionsTaskStatus,
     DetectMitigationActionsTaskSummary,
     DetectMitigationActionsTaskTarget,
+    DetectMitigationActionsTaskTargetOutput,
     DetectMitigationClient,
     InvalidRequestError,
     LimitExceededError,
@@ -89,7 +90,7 @@ def test_start_describe_and_wait_quarantine_the_things(
     task_id = start_on_profile(client)
     first = client.describe_task(task_id)
     assert first.task_status is DetectMitigationActionsTaskStatus.IN_PROGRESS
-    assert first.target == DetectMitigationActionsTaskTarget(
+    assert first.target == DetectMitigationActionsTaskTargetOutput(
         security_profile_name="temperature", behavior_name="too-hot"
     )
     updates: list[DetectMitigationActionsTaskSummary] = []

@@ -18,6 +18,7 @@ from iot_detect_mitigation import (
     DetectMitigationActionsTaskStatus,
     DetectMitigationActionsTaskSummary,
     DetectMitigationActionsTaskTarget,
+    DetectMitigationActionsTaskTargetOutput,
     LogLevel,
     MitigationActionParams,
     StartDetectMitigationActionsTaskRequest,
@@ -73,14 +74,15 @@ def test_range_compares_instants_across_zones() -> None:
     assert window.start_time == NOW
 
 
-def test_action_params_carry_exactly_one_kind() -> None:
-    with pytest.raises(ValidationError, match="exactly one kind of parameters required"):
-        MitigationActionParams()
-    with pytest.raises(ValidationError, match="exactly one kind of parameters allowed"):
-        MitigationActionParams(
-            update_ca_certificate_params=UpdateCACertificateParams(action="DEACTIVATE"),
-            add_things_to_thing_group_params=AddThingsToThingGroupParams(thing_group_names=["q"]),
-        )
+def test_action_params_as_aws_sends_them_are_never_rejected() -> None:
+    # The library only reads action parameters: what AWS defines, it keeps, however odd.
+    assert MitigationActionParams().model_dump(exclude_none=True) == {}
+    both = MitigationActionParams(
+        update_ca_certificate_params=UpdateCACertificateParams(action="DEACTIVATE"),
+        add_things_to_thing_group_params=AddThingsToThingGroupParams(thing_group_names=[]),
+    )
+    assert both.add_things_to_thing_group_params is not None
+    assert both.add_things_to_thing_group_params.thing_group_names == []
 
 
 def test_irregular_aws_names_are_the_aliases() -> None:
@@ -123,11 +125,39 @@ def test_requests_are_strict_about_types() -> None:
     assert caught.value.errors()[0]["loc"] == ("includeSuppressedAlerts",)
 
 
-def test_unknown_enum_values_are_rejected_from_callers() -> None:
-    with pytest.raises(ValidationError, match="must be one of DEBUG, INFO, ERROR, WARN, DISABLED"):
-        MitigationActionParams.model_validate(
-            {"enableIoTLoggingParams": {"roleArnForLogging": "r" * 20, "logLevel": "TRACE"}}
-        )
+def test_a_bare_string_of_actions_is_rejected_naming_actions() -> None:
+    data = {"taskId": "t", "target": {"violationIds": ["v"]}, "clientRequestToken": "x"}
+    with pytest.raises(ValidationError) as caught:
+        StartDetectMitigationActionsTaskRequest.model_validate({**data, "actions": "quarantine"})
+    assert [error["loc"] for error in caught.value.errors()] == [("actions",)]
+    assert _error_types(caught.value) == {"list_type"}
+
+
+def test_repeated_action_names_are_rejected_naming_actions() -> None:
+    data = {"taskId": "t", "target": {"violationIds": ["v"]}, "clientRequestToken": "x"}
+    with pytest.raises(ValidationError, match=r"must not repeat an action.*: q") as caught:
+        StartDetectMitigationActionsTaskRequest.model_validate({**data, "actions": ["q", "r", "q"]})
+    assert caught.value.errors()[0]["loc"] == ("actions",)
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5))),  # before year 1 in UTC
+        datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5))),  # after year 9999
+    ],
+)
+def test_a_window_that_cannot_go_on_the_wire_is_a_validation_error(moment: datetime) -> None:
+    with pytest.raises(ValidationError, match="can be expressed in UTC") as caught:
+        ViolationEventOccurrenceRange(start_time=moment, end_time=moment)
+    assert {error["loc"] for error in caught.value.errors()} == {("start_time",), ("end_time",)}
+
+
+def test_the_extremes_that_can_go_on_the_wire_are_accepted() -> None:
+    first = datetime(1, 1, 1, tzinfo=UTC)
+    last = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+    window = ViolationEventOccurrenceRange(start_time=first, end_time=last)
+    assert window.end_time == last
 
 
 FULL_SUMMARY: dict[str, Any] = {
@@ -185,7 +215,7 @@ def test_summary_tolerates_what_aws_may_add_or_leave_out() -> None:
     summary = DetectMitigationActionsTaskSummary.from_aws(grown)
     assert summary.task_status == "PAUSED"
     assert not summary.is_terminal
-    assert summary.target == DetectMitigationActionsTaskTarget(security_profile_name="p")
+    assert summary.target == DetectMitigationActionsTaskTargetOutput(security_profile_name="p")
     assert summary.actions_definition is not None
     first, second = (action.action_params for action in summary.actions_definition)
     assert first is not None and first.model_dump(exclude_none=True) == {}
@@ -227,7 +257,7 @@ def valid_requests(draw: st.DrawFn) -> dict[str, Any]:
     request: dict[str, Any] = {
         "taskId": draw(names),
         "target": target,
-        "actions": draw(st.lists(names, min_size=1, max_size=5)),
+        "actions": draw(st.lists(names, min_size=1, max_size=5, unique=True)),
         "clientRequestToken": draw(st.text(ID_ALPHABET, min_size=1, max_size=64)),
     }
     if draw(st.booleans()):

@@ -126,12 +126,15 @@ def test_a_task_that_ends_at_the_deadline_is_seen(
     assert time.now == 10
 
 
-@pytest.mark.parametrize("timeout", [0, -1.5])
-def test_a_timeout_of_zero_or_less_is_a_clear_error(
-    client: DetectMitigationClient, timeout: float
+@pytest.mark.parametrize("timeout", [0, -1.5, float("nan"), float("inf"), -float("inf")])
+def test_a_timeout_that_is_no_number_of_seconds_is_a_clear_error(
+    client: DetectMitigationClient, time: FakeTime, timeout: float
 ) -> None:
-    with pytest.raises(ValueError, match="timeout must be greater than zero seconds"):
+    with pytest.raises(ValueError, match="timeout must be a finite number of seconds greater than"):
         client.wait_for_completion("t-1", timeout=timeout)
+    with pytest.raises(ValueError, match="timeout must be a finite number of seconds greater than"):
+        client.iter_task_updates("t-1", timeout=timeout)  # raised at the call, not on next()
+    assert time.sleeps == []
 
 
 def test_an_unknown_status_keeps_polling(client: DetectMitigationClient, time: FakeTime) -> None:
@@ -194,11 +197,11 @@ def test_the_schedule_reads_as_a_plain_sequence() -> None:
 def test_the_policy_refuses_to_poll_more_than_once_a_second() -> None:
     with pytest.raises(ValueError, match="min_delay must be at least 1 second"):
         WaitPolicy(min_delay=0.5)
-    with pytest.raises(ValueError, match="max_delay must not be less than min_delay"):
+    with pytest.raises(ValueError, match="max_delay must be finite and not less than min_delay"):
         WaitPolicy(min_delay=10, max_delay=5)
     with pytest.raises(ValueError, match="jitter must be from 0 to 1"):
         WaitPolicy(jitter=1.5)
-    with pytest.raises(ValueError, match="growth must be at least 1"):
+    with pytest.raises(ValueError, match="growth must be a finite number of at least 1"):
         WaitPolicy(growth=0.5)
     with pytest.raises(dataclasses.FrozenInstanceError):
         WaitPolicy().min_delay = 3  # type: ignore[misc]  # frozen on purpose

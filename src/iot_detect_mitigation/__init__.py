@@ -3,14 +3,23 @@
 The public surface is this module's ``__all__``; the modules behind it are private.
 """
 
+import logging
+
 from ._client import DetectMitigationClient
 from ._errors import (
+    AccessDeniedError,
+    AuthenticationError,
+    ConfigurationError,
     DetectMitigationError,
     InternalFailureError,
+    InvalidRegionError,
     InvalidRequestError,
     LimitExceededError,
+    NoCredentialsError,
+    NoRegionError,
     ResourceNotFoundError,
     ServiceError,
+    ServiceUnavailableError,
     TaskAlreadyExistsError,
     TaskCanceledError,
     TaskFailedError,
@@ -28,6 +37,7 @@ from ._models import (
     DetectMitigationActionsTaskStatus,
     DetectMitigationActionsTaskSummary,
     DetectMitigationActionsTaskTarget,
+    DetectMitigationActionsTaskTargetOutput,
     DeviceCertificateUpdateAction,
     EnableIoTLoggingParams,
     LogLevel,
@@ -40,36 +50,48 @@ from ._models import (
     UpdateCACertificateParams,
     UpdateDeviceCertificateParams,
     ViolationEventOccurrenceRange,
+    ViolationEventOccurrenceRangeOutput,
 )
 from ._retry import RetryPolicy
 from ._waiting import WaitPolicy
 
 __version__ = "0.1.0"
 
+# A library's logger stays silent unless the application configures logging.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
 __all__ = [
+    "AccessDeniedError",
     "AddThingsToThingGroupParams",
+    "AuthenticationError",
     "CACertificateUpdateAction",
+    "ConfigurationError",
     "DescribeDetectMitigationActionsTaskRequest",
     "DetectMitigationActionsTaskStatistics",
     "DetectMitigationActionsTaskStatus",
     "DetectMitigationActionsTaskSummary",
     "DetectMitigationActionsTaskTarget",
+    "DetectMitigationActionsTaskTargetOutput",
     "DetectMitigationClient",
     "DetectMitigationError",
     "DeviceCertificateUpdateAction",
     "EnableIoTLoggingParams",
     "InternalFailureError",
+    "InvalidRegionError",
     "InvalidRequestError",
     "LimitExceededError",
     "LogLevel",
     "MitigationAction",
     "MitigationActionParams",
+    "NoCredentialsError",
+    "NoRegionError",
     "PolicyTemplateName",
     "PublishFindingToSnsParams",
     "ReplaceDefaultPolicyVersionParams",
     "ResourceNotFoundError",
     "RetryPolicy",
     "ServiceError",
+    "ServiceUnavailableError",
     "StartDetectMitigationActionsTaskRequest",
     "TaskAlreadyExistsError",
     "TaskCanceledError",
@@ -80,6 +102,7 @@ __all__ = [
     "UpdateCACertificateParams",
     "UpdateDeviceCertificateParams",
     "ViolationEventOccurrenceRange",
+    "ViolationEventOccurrenceRangeOutput",
     "WaitError",
     "WaitPolicy",
     "WaitTimeoutError",

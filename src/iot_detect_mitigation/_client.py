@@ -6,15 +6,16 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError
 from pydantic import ValidationError
 
+from ._calls import Sender, Tally
 from ._errors import (
     DetectMitigationError,
     TaskAlreadyExistsError,
@@ -33,7 +34,7 @@ from ._models import (
     ViolationEventOccurrenceRange,
     describe_params,
 )
-from ._retry import Retrier, RetryPolicy
+from ._retry import Retrier, RetryPolicy, positive_seconds
 from ._waiting import WaitPolicy, iter_task_updates
 
 if TYPE_CHECKING:
@@ -46,24 +47,52 @@ logger = logging.getLogger("iot_detect_mitigation")
 _START = "StartDetectMitigationActionsTask"
 _DESCRIBE = "DescribeDetectMitigationActionsTask"
 
-# AWS returns timestamps with millisecond precision; a request's may be finer.
+# AWS returns timestamps with millisecond precision, and botocore (>= 1.40.46) sends them so.
 _TIMESTAMP_TOLERANCE = timedelta(milliseconds=1)
 
+CONNECT_TIMEOUT = 5.0
+"""Seconds to open a connection, on clients the library builds (botocore's default is 60)."""
+READ_TIMEOUT = 10.0
+"""Seconds to wait for an answer, on clients the library builds (botocore's default is 60);
+the control-plane calls answer in well under a second."""
 
-def _own_client_config() -> Config:
+
+def _build_client(
+    session: boto3.Session | None,
+    region_name: str | None,
+    endpoint_url: str | None,
+    connect_timeout: float,
+    read_timeout: float,
+) -> IoTClient:
     # One retry layer (ours), and no second validation pass: our models check more than
     # botocore's ParamValidator does.
-    return Config(retries={"total_max_attempts": 1}, parameter_validation=False)
+    config = Config(
+        retries={"total_max_attempts": 1},
+        parameter_validation=False,
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+    )
+    try:
+        return (session or boto3.Session()).client(
+            "iot", region_name=region_name, endpoint_url=endpoint_url, config=config
+        )
+    except (BotoCoreError, ValueError) as error:
+        raise from_botocore(error, None) from error
+
+
+def _default(value: float | None, default: float) -> float:
+    return default if value is None else value
 
 
 class DetectMitigationClient:
     """Starts, describes and waits for ML Detect mitigation actions tasks.
 
     Pass ``iot_client`` to use a boto3 ``iot`` client you configured; it is used as given, so
-    its own botocore retries multiply with this client's ``retry_policy``. Without one, a client
-    is built from ``session`` (or the default session) with botocore's retries and parameter
-    validation off. ``sleep``, ``clock`` and ``rng`` are seams for tests. One instance may be
-    shared between threads.
+    its own botocore retries multiply with this client's ``retry_policy`` (exactly-once holds
+    all the same). Without one, a client is built from ``session`` (or the default session)
+    with botocore's retries and parameter validation off, and with ``connect_timeout`` and
+    ``read_timeout`` in seconds. ``sleep``, ``clock`` and ``rng`` are seams for tests. One
+    instance may be shared between threads.
     """
 
     def __init__(
@@ -73,26 +102,36 @@ class DetectMitigationClient:
         region_name: str | None = None,
         endpoint_url: str | None = None,
         session: boto3.Session | None = None,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
         retry_policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
     ) -> None:
         if iot_client is None:
-            iot_client = (session or boto3.Session()).client(
-                "iot",
-                region_name=region_name,
-                endpoint_url=endpoint_url,
-                config=_own_client_config(),
+            iot_client = _build_client(
+                session,
+                region_name,
+                endpoint_url,
+                positive_seconds("connect_timeout", _default(connect_timeout, CONNECT_TIMEOUT)),
+                positive_seconds("read_timeout", _default(read_timeout, READ_TIMEOUT)),
             )
-        elif region_name is not None or endpoint_url is not None or session is not None:
-            raise ValueError("region_name, endpoint_url and session configure a client we build")
+        elif any(
+            option is not None
+            for option in (region_name, endpoint_url, session, connect_timeout, read_timeout)
+        ):
+            raise ValueError(
+                "region_name, endpoint_url, session, connect_timeout and read_timeout configure"
+                " a client we build; set them on your own client instead"
+            )
         self.iot_client = iot_client
         self.retry_policy = retry_policy or RetryPolicy()
         self._sleep = sleep
         self._clock = clock
         self._rng = rng or random.Random()
-        self._retrier = Retrier(self.retry_policy, sleep=sleep, rng=self._rng)
+        self._retrier = Retrier(self.retry_policy, sleep=sleep, clock=clock, rng=self._rng)
+        self._sender = Sender(iot_client, clock)
 
     def __repr__(self) -> str:
         meta = self.iot_client.meta
@@ -101,25 +140,32 @@ class DetectMitigationClient:
             f"endpoint_url={meta.endpoint_url!r})"
         )
 
-    def _invoke(
-        self, operation_name: str, method: Callable[..., Any], params: dict[str, Any]
-    ) -> Any:
-        try:
-            return method(**params)
-        except (ClientError, BotoCoreError) as error:
-            raise from_botocore(error, operation_name) from error
-        except (ValueError, TypeError, AttributeError, KeyError) as error:
-            # botocore's parser lets these out unwrapped on odd bodies (found by fuzzing).
-            raise UnexpectedResponseError(
-                f"cannot parse the response: {error}", operation_name=operation_name
-            ) from error
+    def _call(
+        self,
+        operation: str,
+        params: dict[str, Any],
+        *,
+        deadline: float | None = None,
+        tally: Tally | None = None,
+    ) -> dict[str, Any]:
+        """One operation under the retry policy; errors carry every HTTP request it sent."""
+        tally = tally or Tally()
+        with tally.recorded():
+            try:
+                return self._sender.send(operation, params, tally, deadline)
+            except DetectMitigationError as failure:
+                return self._retrier.retry_after(
+                    failure,
+                    lambda _: self._sender.send(operation, params, tally, deadline),
+                    deadline=deadline,
+                )
 
     def start_task(
         self,
         *,
         task_id: str,
         target: DetectMitigationActionsTaskTarget,
-        actions: Sequence[str],
+        actions: list[str] | tuple[str, ...],
         violation_event_occurrence_range: ViolationEventOccurrenceRange | None = None,
         include_only_active_violations: bool | None = None,
         include_suppressed_alerts: bool | None = None,
@@ -128,83 +174,50 @@ class DetectMitigationClient:
         """Start a task and return its id; the request is validated before anything is sent.
 
         Every retry of this call sends the same ``client_request_token`` (a new uuid4 when none
-        is given). If a retry finds the task id taken after an earlier attempt may have reached
-        AWS, the task is described: when it is the task this call asked for, its id is returned;
+        is given). If the task id turns out taken after an earlier request of this call may
+        have reached AWS (a retry of ours, or a re-send by botocore inside one attempt), the
+        task is described: when it is the task this call asked for, its id is returned;
         otherwise ``TaskAlreadyExistsError`` is raised.
         """
         request = StartDetectMitigationActionsTaskRequest(
             task_id=task_id,
             target=target,
-            actions=list(actions),
+            # A bare string is no list of names: the model rejects it, naming ``actions``.
+            actions=list(actions) if isinstance(actions, tuple) else actions,
             violation_event_occurrence_range=violation_event_occurrence_range,
             include_only_active_violations=include_only_active_violations,
             include_suppressed_alerts=include_suppressed_alerts,
             client_request_token=client_request_token or str(uuid.uuid4()),
         )
-        params = request.to_boto3()
-        try:
-            response = self._invoke(
-                _START, self.iot_client.start_detect_mitigation_actions_task, params
-            )
-        except DetectMitigationError as failure:
-            return self._retry_start(request, params, failure)
-        return str(response.get("taskId") or request.task_id)
-
-    def _retry_start(
-        self,
-        request: StartDetectMitigationActionsTaskRequest,
-        params: dict[str, Any],
-        failure: DetectMitigationError,
-    ) -> str:
-        """The first attempt failed: retry with the same token, and if the task id turns out
-        taken after an attempt that may have reached AWS, check whether the task is ours."""
-        may_have_acted = _may_have_acted(failure)
-        conflict: TaskAlreadyExistsError | None = None
-
-        def attempt(number: int) -> str | None:
-            nonlocal may_have_acted, conflict
+        start = _Start(self._sender, request)
+        with start.tally.recorded():
             try:
-                response = self._invoke(
-                    _START, self.iot_client.start_detect_mitigation_actions_task, params
-                )
-            except TaskAlreadyExistsError as error:
-                if not may_have_acted:
-                    raise
-                conflict = error
-                return None
-            except DetectMitigationError as error:
-                may_have_acted = may_have_acted or _may_have_acted(error)
-                raise
-            return str(response.get("taskId") or request.task_id)
+                started = start.attempt()
+            except DetectMitigationError as failure:
+                started = self._retrier.retry_after(failure, start.attempt)
+            if started is not None:
+                return started
+            return self._claim_existing(start)
 
-        started = self._retrier.retry_after(failure, attempt)
-        if started is not None:
-            return started
-        assert conflict is not None
-        return self._claim_existing(request, conflict)
-
-    def _claim_existing(
-        self, request: StartDetectMitigationActionsTaskRequest, conflict: TaskAlreadyExistsError
-    ) -> str:
-        """An earlier attempt may have started the task and lost its answer: check it is ours."""
-        summary = self.describe_task(request.task_id)
-        if _matches(summary, request):
-            logger.info("task %s was started by an earlier attempt of this call", request.task_id)
-            return request.task_id
-        raise conflict
+    def _claim_existing(self, start: _Start) -> str:
+        """An earlier request may have started the task and lost its answer: check it is ours."""
+        assert start.conflict is not None
+        summary = self._describe(start.request.task_id, tally=start.tally)
+        if _matches(summary, start.request):
+            logger.info("task %s was started by an earlier request of this call", summary.task_id)
+            return start.request.task_id
+        raise start.conflict
 
     def describe_task(self, task_id: str) -> DetectMitigationActionsTaskSummary:
         """The current state of a task."""
-        params = describe_params(task_id)
-        describe = self.iot_client.describe_detect_mitigation_actions_task
+        return self._describe(task_id)
+
+    def _describe(
+        self, task_id: str, *, deadline: float | None = None, tally: Tally | None = None
+    ) -> DetectMitigationActionsTaskSummary:
+        response = self._call(_DESCRIBE, describe_params(task_id), deadline=deadline, tally=tally)
         try:
-            response = self._invoke(_DESCRIBE, describe, params)
-        except DetectMitigationError as failure:
-            response = self._retrier.retry_after(
-                failure, lambda _: self._invoke(_DESCRIBE, describe, params)
-            )
-        try:
-            return DetectMitigationActionsTaskSummary.from_aws(response["taskSummary"])
+            return DetectMitigationActionsTaskSummary.model_validate(response["taskSummary"])
         except (ValidationError, KeyError, TypeError) as error:
             raise UnexpectedResponseError(
                 f"cannot read the task summary: {error}", operation_name=_DESCRIBE
@@ -220,12 +233,13 @@ class DetectMitigationClient:
         """Yield the task's summary each time its status or statistics change, until it ends.
 
         Raises ``WaitTimeoutError`` when it has not ended ``timeout`` seconds after the first
-        poll. It does not raise for FAILED or CANCELED: the last summary yielded says so.
+        poll, at the latest one second after that, however the network behaves. It does not
+        raise for FAILED or CANCELED: the last summary yielded says so.
         """
         return iter_task_updates(
-            self.describe_task,
+            lambda task, deadline: self._describe(task, deadline=deadline),
             task_id,
-            timeout=timeout,
+            timeout=positive_seconds("timeout", timeout),
             policy=wait_policy or WaitPolicy(),
             sleep=self._sleep,
             clock=self._clock,
@@ -246,7 +260,8 @@ class DetectMitigationClient:
         ``on_update`` is called with each summary whose status or statistics changed. A task
         that ends FAILED or CANCELED raises ``TaskFailedError`` or ``TaskCanceledError``
         (carrying ``.summary``) unless ``raise_on_failure`` is false, in which case the summary
-        is returned. Past the deadline, ``WaitTimeoutError`` is raised.
+        is returned. Past the deadline, ``WaitTimeoutError`` is raised, at the latest one second
+        after it.
         """
         final: DetectMitigationActionsTaskSummary | None = None
         for summary in self.iter_task_updates(task_id, timeout=timeout, wait_policy=wait_policy):
@@ -261,6 +276,34 @@ class DetectMitigationClient:
         return final
 
 
+class _Start:
+    """The attempts of one logical start: one token, one tally, and what they may have done."""
+
+    def __init__(self, sender: Sender, request: StartDetectMitigationActionsTaskRequest) -> None:
+        self.request = request
+        self.params = request.to_boto3()
+        self.tally = Tally()
+        self.may_have_acted = False
+        """Whether a request sent before the latest one may have started the task."""
+        self.conflict: TaskAlreadyExistsError | None = None
+        self._sender = sender
+
+    def attempt(self, _number: int = 1) -> str | None:
+        """The task id, or None for a conflict that an earlier request of ours may explain."""
+        try:
+            response = self._sender.send(_START, self.params, self.tally)
+        except TaskAlreadyExistsError as error:
+            # botocore re-sending inside this attempt means an earlier request may have acted.
+            if not (self.may_have_acted or self.tally.last > 1):
+                raise
+            self.conflict = error
+            return None
+        except DetectMitigationError as error:
+            self.may_have_acted |= self.tally.last > 1 or _may_have_acted(error)
+            raise
+        return str(response.get("taskId") or self.request.task_id)
+
+
 def _may_have_acted(error: DetectMitigationError) -> bool:
     """Whether a failed start may have acted on the server: a throttled request, or one that
     never left, did nothing."""
@@ -272,7 +315,11 @@ def _may_have_acted(error: DetectMitigationError) -> bool:
 def _matches(
     summary: DetectMitigationActionsTaskSummary, request: StartDetectMitigationActionsTaskRequest
 ) -> bool:
-    """Whether a described task is the one ``request`` asks for (the token is not echoed)."""
+    """Whether a described task is exactly the one ``request`` asks for.
+
+    AWS does not echo the token, so target, actions, window and both flags must all agree. An
+    omitted flag means false, and an omitted window matches only a task without one.
+    """
     got_target = summary.target
     if got_target is None or (
         got_target.security_profile_name,
@@ -287,18 +334,20 @@ def _matches(
     defined = sorted(action.name or "" for action in summary.actions_definition or [])
     if defined != sorted(request.actions):
         return False
-    # Where the request left a member to AWS's default, any echoed value is consistent with it.
     wanted, got = request.violation_event_occurrence_range, summary.violation_event_occurrence_range
-    if wanted is not None and (
-        got is None
-        or abs(wanted.start_time - got.start_time) > _TIMESTAMP_TOLERANCE
-        or abs(wanted.end_time - got.end_time) > _TIMESTAMP_TOLERANCE
+    if (wanted is None) != (got is None):
+        return False
+    if (
+        wanted is not None
+        and got is not None
+        and (
+            got.start_time is None
+            or got.end_time is None
+            or abs(wanted.start_time - got.start_time) > _TIMESTAMP_TOLERANCE
+            or abs(wanted.end_time - got.end_time) > _TIMESTAMP_TOLERANCE
+        )
     ):
         return False
-    for asked, echoed in (
-        (request.include_only_active_violations, summary.only_active_violations_included),
-        (request.include_suppressed_alerts, summary.suppressed_alerts_included),
-    ):
-        if asked is not None and echoed is not None and asked != echoed:
-            return False
-    return True
+    return bool(request.include_only_active_violations) == bool(
+        summary.only_active_violations_included
+    ) and bool(request.include_suppressed_alerts) == bool(summary.suppressed_alerts_included)

@@ -1,13 +1,20 @@
 """Typed errors. Every failure a caller can see derives from ``DetectMitigationError``::
 
     DetectMitigationError
+     ├── ConfigurationError           the client cannot be built or cannot sign: fix the setup
+     │    ├── NoRegionError
+     │    ├── InvalidRegionError
+     │    └── NoCredentialsError      none found, incomplete, or the provider failed
      ├── ServiceError                 AWS answered with an error (code, message, request id, status)
      │    ├── InvalidRequestError
      │    ├── TaskAlreadyExistsError
      │    ├── LimitExceededError      a quota (5 concurrent tasks by default); never retried
      │    ├── ResourceNotFoundError
+     │    ├── AuthenticationError     AWS did not accept the credentials (unknown, expired)
+     │    ├── AccessDeniedError       the credentials may not do this
      │    ├── ThrottlingError         retried
-     │    └── InternalFailureError    retried
+     │    ├── InternalFailureError    retried (also any HTTP 500)
+     │    └── ServiceUnavailableError retried (HTTP 502, 503, 504, with or without an AWS body)
      ├── TransportError               no usable answer: connection failed, closed or timed out;
      │                                retried
      ├── UnexpectedResponseError      AWS answered with something this version cannot read
@@ -16,24 +23,28 @@
           ├── TaskCanceledError
           └── WaitTimeoutError
 
-Errors are mapped by AWS error code, never by HTTP status: IoT answers throttling with HTTP 400.
-Messages carry what AWS said and where; they never carry request headers or credentials.
+Errors are mapped by AWS error code first: IoT answers throttling with HTTP 400. An answer with no
+known code is mapped by its HTTP status, because a proxy or load balancer answers 502, 503 or 504
+with an HTML or empty body. Messages carry what AWS said and where; they never carry request
+headers or credentials. Every error survives ``pickle`` with its type, message and attributes, so
+it can cross a process pool; ``__cause__`` stays behind, as for any pickled exception.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectionError,
-    EndpointConnectionError,
-    HTTPClientError,
-)
+from botocore import exceptions as boto
 
 if TYPE_CHECKING:
     from ._models import DetectMitigationActionsTaskSummary
+
+
+def _rebuild(cls: type[DetectMitigationError], state: dict[str, Any]) -> DetectMitigationError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, state.get("message", ""))
+    error.__dict__.update(state)
+    return error
 
 
 class DetectMitigationError(Exception):
@@ -47,15 +58,42 @@ class DetectMitigationError(Exception):
         self.message = message
         self.operation_name = operation_name
         self.attempts = 1
-        """HTTP attempts made for the call that raised this, retries included."""
+        """HTTP requests the call sent, retries, botocore's own re-sends and checks included."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # BaseException pickles only ``args``, which cannot replay keyword-only arguments.
+        return _rebuild, (type(self), dict(self.__dict__))
+
+    def _details(self) -> list[str]:
+        return [f"operation {self.operation_name}"] if self.operation_name else []
 
     def __str__(self) -> str:
         text = self.message
-        if self.operation_name:
-            text = f"{text} (operation {self.operation_name})"
+        details = ", ".join(self._details())
+        if details:
+            text = f"{text} ({details})"
         if self.attempts > 1:
             text = f"{text}; gave up after {self.attempts} attempts"
         return text
+
+
+class ConfigurationError(DetectMitigationError):
+    """The client cannot be built or cannot sign requests: region, credentials or profile.
+
+    Nothing was sent. The botocore error is the ``__cause__``.
+    """
+
+
+class NoRegionError(ConfigurationError):
+    """No region was given and none is configured (``AWS_DEFAULT_REGION``, the profile)."""
+
+
+class InvalidRegionError(ConfigurationError):
+    """The region name is not a valid region name."""
+
+
+class NoCredentialsError(ConfigurationError):
+    """No usable credentials: none found, only part of them, or their provider failed."""
 
 
 class ServiceError(DetectMitigationError):
@@ -75,22 +113,15 @@ class ServiceError(DetectMitigationError):
         self.request_id = request_id
         self.status_code = status_code
 
+    def _details(self) -> list[str]:
+        return [
+            *super()._details(),
+            *([f"HTTP {self.status_code}"] if self.status_code is not None else []),
+            *([f"request id {self.request_id}"] if self.request_id else []),
+        ]
+
     def __str__(self) -> str:
-        details = ", ".join(
-            part
-            for part in (
-                f"operation {self.operation_name}" if self.operation_name else "",
-                f"HTTP {self.status_code}" if self.status_code is not None else "",
-                f"request id {self.request_id}" if self.request_id else "",
-            )
-            if part
-        )
-        text = f"{self.code}: {self.message}"
-        if details:
-            text = f"{text} ({details})"
-        if self.attempts > 1:
-            text = f"{text}; gave up after {self.attempts} attempts"
-        return text
+        return f"{self.code}: {super().__str__()}"
 
     def __repr__(self) -> str:
         return (
@@ -116,6 +147,14 @@ class ResourceNotFoundError(ServiceError):
     """No task with that id (tasks are kept for 90 days)."""
 
 
+class AuthenticationError(ServiceError):
+    """AWS did not accept the credentials: unknown, expired, or a bad signature."""
+
+
+class AccessDeniedError(ServiceError):
+    """The credentials are valid but may not call this operation on this resource."""
+
+
 class ThrottlingError(ServiceError):
     """The 10-requests-per-second limit of the operation was exceeded."""
 
@@ -123,7 +162,13 @@ class ThrottlingError(ServiceError):
 
 
 class InternalFailureError(ServiceError):
-    """AWS failed internally; the request may or may not have taken effect."""
+    """AWS failed internally (HTTP 500); the request may or may not have taken effect."""
+
+    retryable = True
+
+
+class ServiceUnavailableError(ServiceError):
+    """HTTP 502, 503 or 504, from AWS or a proxy in between; the request may have taken effect."""
 
     retryable = True
 
@@ -132,7 +177,7 @@ class TransportError(DetectMitigationError):
     """No usable answer arrived: the connection failed, was closed or timed out.
 
     ``sent`` tells whether the request may have reached AWS. The botocore error is the
-    ``__cause__``.
+    ``__cause__``, except when the wait's deadline cut the call short.
     """
 
     retryable = True
@@ -163,7 +208,10 @@ class TaskCanceledError(WaitError):
 
 
 class WaitTimeoutError(WaitError):
-    """The task had not ended when the deadline passed."""
+    """The task had not ended when the deadline passed.
+
+    When the last poll failed, that failure is the ``__cause__`` and the message names it.
+    """
 
     def __init__(
         self,
@@ -184,25 +232,78 @@ SERVICE_ERRORS: dict[str, type[ServiceError]] = {
     "ResourceNotFoundException": ResourceNotFoundError,
     "ThrottlingException": ThrottlingError,
     "InternalFailureException": InternalFailureError,
+    "ServiceUnavailableException": ServiceUnavailableError,
+    # Authentication and authorization answers AWS's front end gives for any service.
+    **dict.fromkeys(
+        (
+            "UnrecognizedClientException",
+            "InvalidClientTokenId",
+            "ExpiredTokenException",
+            "ExpiredToken",
+            "InvalidSignatureException",
+            "SignatureDoesNotMatch",
+            "IncompleteSignature",
+            "MissingAuthenticationToken",
+            "MissingAuthenticationTokenException",
+            "RequestExpired",
+        ),
+        AuthenticationError,
+    ),
+    **dict.fromkeys(
+        ("AccessDeniedException", "AccessDenied", "UnauthorizedException", "NotAuthorized"),
+        AccessDeniedError,
+    ),
 }
 
+# The statuses the AWS SDKs' standard retry mode treats as transient, whatever the body.
+TRANSIENT_STATUSES: dict[int, type[ServiceError]] = {
+    500: InternalFailureError,
+    502: ServiceUnavailableError,
+    503: ServiceUnavailableError,
+    504: ServiceUnavailableError,
+}
 
-def from_botocore(error: BotoCoreError | ClientError, operation_name: str) -> DetectMitigationError:
+CONFIGURATION_ERRORS: tuple[tuple[type[Exception], type[ConfigurationError]], ...] = (
+    (boto.NoRegionError, NoRegionError),
+    (boto.InvalidRegionError, InvalidRegionError),
+    (boto.UnknownRegionError, InvalidRegionError),
+    (boto.NoCredentialsError, NoCredentialsError),
+    (boto.PartialCredentialsError, NoCredentialsError),
+    (boto.CredentialRetrievalError, NoCredentialsError),
+    (boto.TokenRetrievalError, NoCredentialsError),
+    (boto.NoAuthTokenError, NoCredentialsError),
+    (boto.SSOError, NoCredentialsError),
+    (boto.ProfileNotFound, ConfigurationError),
+    (boto.ConfigParseError, ConfigurationError),
+    (boto.InvalidConfigError, ConfigurationError),
+)
+
+
+def _service_error(error: boto.ClientError, operation_name: str) -> ServiceError:
+    details = error.response.get("Error", {})
+    metadata = error.response.get("ResponseMetadata", {})
+    code = str(details.get("Code") or "Unknown")
+    status = metadata.get("HTTPStatusCode")
+    cls = SERVICE_ERRORS.get(code) or TRANSIENT_STATUSES.get(status or 0, ServiceError)
+    return cls(
+        str(details.get("Message") or code),
+        code=code,
+        operation_name=operation_name,
+        request_id=metadata.get("RequestId"),
+        status_code=status,
+    )
+
+
+def from_botocore(error: Exception, operation_name: str | None) -> DetectMitigationError:
     """Translate a botocore exception into ours; the caller raises it ``from`` the original."""
-    if isinstance(error, ClientError):
-        details = error.response.get("Error", {})
-        metadata = error.response.get("ResponseMetadata", {})
-        code = str(details.get("Code") or "Unknown")
-        return SERVICE_ERRORS.get(code, ServiceError)(
-            str(details.get("Message") or code),
-            code=code,
-            operation_name=operation_name,
-            request_id=metadata.get("RequestId"),
-            status_code=metadata.get("HTTPStatusCode"),
-        )
-    if isinstance(error, EndpointConnectionError):
+    if isinstance(error, boto.ClientError):
+        return _service_error(error, operation_name or "")
+    if isinstance(error, boto.EndpointConnectionError | boto.ConnectTimeoutError):
         # The connection was refused or never opened: the request cannot have reached AWS.
         return TransportError(str(error), operation_name=operation_name, sent=False)
-    if isinstance(error, ConnectionError | HTTPClientError):
+    if isinstance(error, boto.ConnectionError | boto.HTTPClientError):
         return TransportError(str(error), operation_name=operation_name, sent=True)
+    for botocore_class, ours in CONFIGURATION_ERRORS:
+        if isinstance(error, botocore_class):
+            return ours(str(error), operation_name=operation_name)
     return DetectMitigationError(str(error), operation_name=operation_name)

@@ -2,19 +2,23 @@
 
 Two configurations, one per direction:
 
-* shapes a caller builds (the request, its target and time range) are strict, frozen and forbid
+* shapes a caller builds (requests, their target and time range) are strict, frozen and forbid
   unknown fields, and enforce every constraint of the service model plus the rules AWS applies
   but does not publish as constraints;
-* shapes AWS sends back are lenient: unknown members are ignored, optional members may be missing
-  and an enum value this version does not know is kept as the string AWS sent.
+* shapes AWS sends back are lenient however they are parsed (``model_validate``,
+  ``model_validate_json``, ``from_aws``): unknown members are ignored, every member may be
+  missing, no request rule applies, and an enum value this version does not know is kept as
+  the string AWS sent. A target and a time range appear in both directions, so the answer side
+  has its own lenient ``...Output`` models, as boto3's type stubs name them.
 
 Field names are snake_case; the AWS member names are aliases, and both are accepted as input.
+``model_dump()`` gives the AWS names.
 """
 
 import re
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Self, TypeVar
+from typing import Annotated, Any, Self
 
 from pydantic import (
     AfterValidator,
@@ -22,16 +26,10 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PlainValidator,
     StringConstraints,
-    ValidationInfo,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
-
-# Validation context under which AWS responses are parsed: shapes shared by both directions then
-# ignore members this version does not know instead of rejecting them.
-FROM_AWS: dict[str, bool] = {"from_aws": True}
 
 # The service model's patterns are unanchored, but AWS validates the whole value: anchor them.
 _TASK_ID_PATTERN = r"^[a-zA-Z0-9_-]+$"
@@ -44,15 +42,32 @@ ViolationId = Annotated[
 ProfileOrBehaviorName = Annotated[
     str, StringConstraints(min_length=1, max_length=128, pattern=r"^[a-zA-Z0-9:_-]+$")
 ]
-ThingGroupName = ProfileOrBehaviorName
 MitigationActionName = Annotated[
     str, StringConstraints(max_length=128, pattern=r"^[a-zA-Z0-9_-]+$")
 ]
 ClientRequestToken = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-zA-Z0-9-_]+$")
 ]
-RoleArn = Annotated[str, StringConstraints(min_length=20, max_length=2048)]
-SnsTopicArn = Annotated[str, StringConstraints(max_length=350)]
+
+
+def _on_the_wire(value: datetime) -> datetime:
+    """botocore sends epoch seconds of the UTC instant; some aware values have none."""
+    try:
+        value.astimezone(UTC).timestamp()
+    except (OverflowError, ValueError, OSError):
+        raise ValueError("must be a moment that can be expressed in UTC (years 1-9999)") from None
+    return value
+
+
+WireTimestamp = Annotated[AwareDatetime, AfterValidator(_on_the_wire)]
+"""A timezone-aware moment botocore can send."""
+
+
+def _distinct(names: list[str]) -> list[str]:
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"must not repeat an action, AWS records each once: {', '.join(repeated)}")
+    return names
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -92,51 +107,23 @@ class LogLevel(StrEnum):
     DISABLED = "DISABLED"
 
 
-E = TypeVar("E", bound=StrEnum)
-
-
-def _from_aws(info: ValidationInfo) -> bool:
-    return bool((info.context or {}).get("from_aws"))
-
-
-def _open_enum(enum: type[E]) -> PlainValidator:
-    """Known values become members; an unknown one is kept as the string AWS sent.
-
-    Values a caller supplies must be known.
-    """
-
-    def parse(value: object, info: ValidationInfo) -> E | str:
-        if not isinstance(value, str):
-            raise ValueError("must be a string")
-        try:
-            return enum(value)
-        except ValueError:
-            if _from_aws(info):
-                return value
-            raise ValueError(f"must be one of {', '.join(enum)}") from None
-
-    return PlainValidator(parse)
-
-
-# Response-only, so always open; pydantic's own left-to-right union does it without Python code.
+# Open enums: a known value becomes the member, an unknown one stays the string AWS sent.
+# pydantic's left-to-right union does it in its core, with no Python validator.
 OpenTaskStatus = Annotated[
     DetectMitigationActionsTaskStatus | str, Field(union_mode="left_to_right")
 ]
 OpenDeviceCertificateUpdateAction = Annotated[
-    DeviceCertificateUpdateAction | str, _open_enum(DeviceCertificateUpdateAction)
+    DeviceCertificateUpdateAction | str, Field(union_mode="left_to_right")
 ]
 OpenCACertificateUpdateAction = Annotated[
-    CACertificateUpdateAction | str, _open_enum(CACertificateUpdateAction)
+    CACertificateUpdateAction | str, Field(union_mode="left_to_right")
 ]
-OpenPolicyTemplateName = Annotated[PolicyTemplateName | str, _open_enum(PolicyTemplateName)]
-OpenLogLevel = Annotated[LogLevel | str, _open_enum(LogLevel)]
+OpenPolicyTemplateName = Annotated[PolicyTemplateName | str, Field(union_mode="left_to_right")]
+OpenLogLevel = Annotated[LogLevel | str, Field(union_mode="left_to_right")]
 
 
 class _RequestShape(BaseModel):
-    """A shape callers build, checked against every constraint of the service model.
-
-    Parsed from AWS (``from_aws``), it ignores members and keeps enum values it does not know.
-    """
+    """A shape callers build, checked against every constraint of the service model."""
 
     # Written out, not shared, so that pydantic's mypy plugin sees validate_by_name.
     model_config = ConfigDict(
@@ -152,7 +139,7 @@ class _RequestShape(BaseModel):
 
 
 class _ResponseShape(BaseModel):
-    """A shape only AWS sends: lenient, so that what AWS adds later does not break parsing."""
+    """A shape AWS sends: lenient, so that what AWS adds later does not break parsing."""
 
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -163,6 +150,11 @@ class _ResponseShape(BaseModel):
         defer_build=True,
         extra="ignore",
     )
+
+    @classmethod
+    def from_aws(cls, payload: Any) -> Self:
+        """Parse what AWS sent; the same as ``model_validate``, kept for readability."""
+        return cls.model_validate(payload)
 
 
 class DetectMitigationActionsTaskTarget(_RequestShape):
@@ -187,9 +179,9 @@ class DetectMitigationActionsTaskTarget(_RequestShape):
 class ViolationEventOccurrenceRange(_RequestShape):
     """The window in which the violations to mitigate occurred. Both ends are inclusive."""
 
-    start_time: AwareDatetime
+    start_time: WireTimestamp
     """Start of the window; timezone-aware, so that it means the same instant everywhere."""
-    end_time: AwareDatetime
+    end_time: WireTimestamp
     """End of the window; timezone-aware, not before ``start_time``."""
 
     @model_validator(mode="after")
@@ -206,14 +198,16 @@ class StartDetectMitigationActionsTaskRequest(_RequestShape):
     """Unique id of the task; it also names the task in describe, list and cancel."""
     target: DetectMitigationActionsTaskTarget
     """The violations to mitigate."""
-    actions: Annotated[list[MitigationActionName], Field(min_length=1, max_length=5)]
-    """Names of 1-5 mitigation actions to apply to each violation."""
+    actions: Annotated[
+        list[MitigationActionName], Field(min_length=1, max_length=5), AfterValidator(_distinct)
+    ]
+    """Names of 1-5 distinct mitigation actions to apply to each violation."""
     violation_event_occurrence_range: ViolationEventOccurrenceRange | None = None
     """Only mitigate violations that occurred in this window."""
     include_only_active_violations: bool | None = None
-    """Only mitigate violations that are still active."""
+    """Only mitigate violations that are still active (omitted: false)."""
     include_suppressed_alerts: bool | None = None
-    """Also mitigate violations whose alerts are suppressed."""
+    """Also mitigate violations whose alerts are suppressed (omitted: false)."""
     client_request_token: ClientRequestToken
     """Idempotency token; every retry of one logical start sends the same token."""
 
@@ -266,6 +260,21 @@ def describe_params(task_id: str) -> dict[str, Any]:
     return DescribeDetectMitigationActionsTaskRequest(task_id=task_id).to_boto3()
 
 
+class DetectMitigationActionsTaskTargetOutput(_ResponseShape):
+    """A task's target as AWS reports it: ``DetectMitigationActionsTaskTarget``, leniently."""
+
+    violation_ids: list[str] | None = None
+    security_profile_name: str | None = None
+    behavior_name: str | None = None
+
+
+class ViolationEventOccurrenceRangeOutput(_ResponseShape):
+    """A task's window as AWS reports it: ``ViolationEventOccurrenceRange``, leniently."""
+
+    start_time: ResponseTimestamp | None = None
+    end_time: ResponseTimestamp | None = None
+
+
 class DetectMitigationActionsTaskStatistics(_ResponseShape):
     """How many (violation, action) executions ran, were skipped or failed."""
 
@@ -274,38 +283,38 @@ class DetectMitigationActionsTaskStatistics(_ResponseShape):
     actions_failed: int | None = None
 
 
-class UpdateDeviceCertificateParams(_RequestShape):
-    action: OpenDeviceCertificateUpdateAction
+class UpdateDeviceCertificateParams(_ResponseShape):
+    action: OpenDeviceCertificateUpdateAction | None = None
 
 
-class UpdateCACertificateParams(_RequestShape):
-    action: OpenCACertificateUpdateAction
+class UpdateCACertificateParams(_ResponseShape):
+    action: OpenCACertificateUpdateAction | None = None
 
 
-class AddThingsToThingGroupParams(_RequestShape):
-    thing_group_names: Annotated[list[ThingGroupName], Field(min_length=1, max_length=10)]
-    """The 1-10 groups the violating things are added to (quarantine)."""
+class AddThingsToThingGroupParams(_ResponseShape):
+    thing_group_names: list[str] | None = None
+    """The groups the violating things are added to (quarantine)."""
     override_dynamic_groups: bool | None = None
 
 
-class ReplaceDefaultPolicyVersionParams(_RequestShape):
-    template_name: OpenPolicyTemplateName
+class ReplaceDefaultPolicyVersionParams(_ResponseShape):
+    template_name: OpenPolicyTemplateName | None = None
 
 
-class EnableIoTLoggingParams(_RequestShape):
-    role_arn_for_logging: RoleArn
-    log_level: OpenLogLevel
+class EnableIoTLoggingParams(_ResponseShape):
+    role_arn_for_logging: str | None = None
+    log_level: OpenLogLevel | None = None
 
 
-class PublishFindingToSnsParams(_RequestShape):
-    topic_arn: SnsTopicArn
+class PublishFindingToSnsParams(_ResponseShape):
+    topic_arn: str | None = None
 
 
-class MitigationActionParams(_RequestShape):
-    """The parameters of a mitigation action: exactly one of the six kinds.
+class MitigationActionParams(_ResponseShape):
+    """The parameters of a mitigation action: one of the six kinds AWS defines.
 
-    Parsed from AWS, a kind this version does not know is ignored, so parsing does not break
-    when AWS adds one; all six fields are then ``None``.
+    A kind this version does not know is ignored, so parsing does not break when AWS adds one;
+    all six fields are then ``None``.
     """
 
     update_device_certificate_params: UpdateDeviceCertificateParams | None = None
@@ -318,15 +327,6 @@ class MitigationActionParams(_RequestShape):
         default=None, alias="enableIoTLoggingParams"
     )
     publish_finding_to_sns_params: PublishFindingToSnsParams | None = None
-
-    @model_validator(mode="after")
-    def _one_kind(self, info: ValidationInfo) -> Self:
-        kinds = [name for name, value in self.__dict__.items() if value is not None]
-        if len(kinds) > 1:
-            raise ValueError(f"exactly one kind of parameters allowed, got {', '.join(kinds)}")
-        if not kinds and not _from_aws(info):
-            raise ValueError("exactly one kind of parameters required, got none")
-        return self
 
 
 class MitigationAction(_ResponseShape):
@@ -347,8 +347,8 @@ class DetectMitigationActionsTaskSummary(_ResponseShape):
     task_start_time: ResponseTimestamp | None = None
     task_end_time: ResponseTimestamp | None = None
     """Set once the task has ended."""
-    target: DetectMitigationActionsTaskTarget | None = None
-    violation_event_occurrence_range: ViolationEventOccurrenceRange | None = None
+    target: DetectMitigationActionsTaskTargetOutput | None = None
+    violation_event_occurrence_range: ViolationEventOccurrenceRangeOutput | None = None
     only_active_violations_included: bool | None = None
     suppressed_alerts_included: bool | None = None
     actions_definition: list[MitigationAction] | None = None
@@ -362,15 +362,6 @@ class DetectMitigationActionsTaskSummary(_ResponseShape):
     def is_terminal(self) -> bool:
         """Whether the task has ended: SUCCESSFUL, FAILED or CANCELED."""
         return self.task_status in _TERMINAL
-
-    @classmethod
-    def from_aws(cls, task_summary: Any) -> Self:
-        """Parse the ``taskSummary`` member of a describe response, leniently.
-
-        ``extra="ignore"`` overrides, for this validation only, the ``forbid`` of the shapes
-        callers also build; the context lets their enums and rules accept what AWS may add.
-        """
-        return cls.model_validate(task_summary, extra="ignore", context=FROM_AWS)
 
 
 _TERMINAL = frozenset(

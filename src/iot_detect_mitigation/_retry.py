@@ -7,6 +7,7 @@ mode retries LimitExceededException (a quota, for IoT) and multiplies with any l
 from __future__ import annotations
 
 import logging
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,11 +30,28 @@ def require(condition: bool, message: str) -> None:
         raise ValueError(message)
 
 
+def positive_seconds(name: str, value: float) -> float:
+    """``value`` as seconds, or ValueError: NaN, infinities, zero and negatives make no timeout."""
+    if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a finite number of seconds greater than 0, got {value}")
+    return float(value)
+
+
+def capped_growth(first: float, factor: float, step: int, cap: float) -> float:
+    """``min(cap, first * factor ** step)``, finite for any step (a plain power overflows)."""
+    if factor <= 1.0 or first >= cap:
+        return min(cap, first)
+    if step >= math.log(cap / first, factor):
+        return cap
+    return min(cap, first * factor**step)
+
+
 @dataclass(frozen=True, kw_only=True)
 class RetryPolicy:
     """How often and how patiently retryable errors are retried.
 
-    Retried: ``ThrottlingError``, ``InternalFailureError`` and ``TransportError``; never
+    Retried: ``ThrottlingError``, ``InternalFailureError``, ``ServiceUnavailableError`` (HTTP
+    500, 502, 503 and 504, with or without an AWS error code) and ``TransportError``; never
     ``LimitExceededError``. The delay before retry *n* (1-based) is full-jitter exponential
     backoff, as in the AWS SDKs' standard mode:
 
@@ -43,6 +61,7 @@ class RetryPolicy:
 
     A call stops after ``max_attempts`` attempts, or before a sleep that would take it past
     ``max_total_delay`` seconds, counted both as time slept and as time since its first attempt.
+    Within a wait, no retry sleeps past the wait's deadline or starts after it.
     """
 
     max_attempts: int = 5
@@ -56,16 +75,22 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         require(1 <= self.max_attempts <= 20, "RetryPolicy.max_attempts must be from 1 to 20")
-        require(self.base_delay > 0, "RetryPolicy.base_delay must be greater than 0")
         require(
-            self.max_delay >= self.base_delay,
-            "RetryPolicy.max_delay must not be less than base_delay",
+            math.isfinite(self.base_delay) and self.base_delay > 0,
+            "RetryPolicy.base_delay must be a finite number greater than 0",
         )
-        require(self.max_total_delay > 0, "RetryPolicy.max_total_delay must be greater than 0")
+        require(
+            math.isfinite(self.max_delay) and self.max_delay >= self.base_delay,
+            "RetryPolicy.max_delay must be finite and not less than base_delay",
+        )
+        require(
+            math.isfinite(self.max_total_delay) and self.max_total_delay > 0,
+            "RetryPolicy.max_total_delay must be a finite number greater than 0",
+        )
 
     def backoff(self, retry_number: int, rng: random.Random) -> float:
         """Seconds to sleep before retry number ``retry_number`` (1 for the first retry)."""
-        return rng.uniform(0, min(self.max_delay, self.base_delay * 2 ** (retry_number - 1)))
+        return rng.uniform(0, capped_growth(self.base_delay, 2.0, retry_number - 1, self.max_delay))
 
 
 def _is_retryable(error: BaseException) -> bool:
@@ -89,10 +114,16 @@ class Retrier:
     """Runs one logical call under a policy. One instance is shared by a client's threads."""
 
     def __init__(
-        self, policy: RetryPolicy, *, sleep: Callable[[float], None], rng: random.Random
+        self,
+        policy: RetryPolicy,
+        *,
+        sleep: Callable[[float], None],
+        clock: Callable[[], float],
+        rng: random.Random,
     ) -> None:
         self.policy = policy
         self._sleep = sleep
+        self._clock = clock
         self._rng = rng
         self._tenacity: Retrying | None = None
 
@@ -123,12 +154,19 @@ class Retrier:
             )
         return self._tenacity
 
-    def retry_after(self, failure: DetectMitigationError, attempt: Callable[[int], T]) -> T:
+    def retry_after(
+        self,
+        failure: DetectMitigationError,
+        attempt: Callable[[int], T],
+        *,
+        deadline: float | None = None,
+    ) -> T:
         """Attempt 1 failed with ``failure``: call ``attempt(n)`` for n = 2, 3, ... as allowed.
 
         Callers make the first attempt themselves, so that a call that succeeds at once (most
         of them) costs no more than the boto3 call. Tenacity starts here, replaying ``failure``
-        as its own first attempt.
+        as its own first attempt. With a ``deadline`` (on the client's clock), no retry sleeps
+        past it.
         """
         if not failure.retryable or self.policy.max_attempts == 1:
             raise failure
@@ -143,8 +181,12 @@ class Retrier:
             attempts += 1
             return attempt(attempts)
 
-        try:
-            return self._retrying()(numbered)
-        except DetectMitigationError as error:
-            error.attempts = attempts
-            raise
+        retrying = self._retrying()
+        if deadline is not None:
+
+            def stop(state: RetryCallState) -> bool:
+                upcoming = state.upcoming_sleep or 0.0
+                return self._should_stop(state) or self._clock() + upcoming >= deadline
+
+            retrying = retrying.copy(stop=stop)
+        return retrying(numbered)

@@ -9,13 +9,14 @@ task costs a few calls a minute.
 from __future__ import annotations
 
 import logging
+import math
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ._errors import DetectMitigationError, WaitTimeoutError
 from ._models import DetectMitigationActionsTaskSummary
-from ._retry import require
+from ._retry import capped_growth, require
 
 __all__ = ["WaitPolicy", "iter_task_updates"]
 
@@ -48,17 +49,23 @@ class WaitPolicy:
     """Largest fraction by which a delay is shortened at random, from 0 to 1."""
 
     def __post_init__(self) -> None:
-        require(self.min_delay >= 1.0, "WaitPolicy.min_delay must be at least 1 second")
         require(
-            self.max_delay >= self.min_delay,
-            "WaitPolicy.max_delay must not be less than min_delay",
+            math.isfinite(self.min_delay) and self.min_delay >= 1.0,
+            "WaitPolicy.min_delay must be at least 1 second",
         )
-        require(self.growth >= 1.0, "WaitPolicy.growth must be at least 1")
+        require(
+            math.isfinite(self.max_delay) and self.max_delay >= self.min_delay,
+            "WaitPolicy.max_delay must be finite and not less than min_delay",
+        )
+        require(
+            math.isfinite(self.growth) and self.growth >= 1.0,
+            "WaitPolicy.growth must be a finite number of at least 1",
+        )
         require(0.0 <= self.jitter <= 1.0, "WaitPolicy.jitter must be from 0 to 1")
 
     def delay(self, poll_number: int, rng: random.Random) -> float:
         """Seconds to sleep after poll number ``poll_number`` (1 for the first poll)."""
-        ceiling = min(self.max_delay, self.min_delay * self.growth ** (poll_number - 1))
+        ceiling = capped_growth(self.min_delay, self.growth, poll_number - 1, self.max_delay)
         return max(self.min_delay, ceiling * (1.0 - self.jitter * rng.random()))
 
     def delays(self, count: int, rng: random.Random | None = None) -> list[float]:
@@ -73,7 +80,7 @@ def _progress(summary: DetectMitigationActionsTaskSummary) -> tuple[object, ...]
 
 
 def iter_task_updates(
-    describe: Callable[[str], DetectMitigationActionsTaskSummary],
+    describe: Callable[[str, float], DetectMitigationActionsTaskSummary],
     task_id: str,
     *,
     timeout: float,
@@ -84,34 +91,36 @@ def iter_task_updates(
 ) -> Iterator[DetectMitigationActionsTaskSummary]:
     """Yield each summary whose status or statistics changed, until the task ends.
 
-    The deadline is ``timeout`` seconds from the first poll, on ``clock`` (monotonic). When the
-    next poll would fall past it, the sleep is cut short to end at the deadline and one final
+    The deadline is ``timeout`` seconds from the first poll, on ``clock`` (monotonic), and
+    ``describe(task_id, deadline)`` keeps its retries and calls within it. When the next poll
+    would fall past the deadline, the sleep is cut short to end at the deadline and one final
     poll follows, unless that poll would come less than ``min_delay`` after the previous one.
     Retryable errors that outlast the retry policy (throttling, transient faults) count as a poll
-    that saw nothing new; any other error ends the wait.
+    that saw nothing new; any other error ends the wait. If the last poll failed, the timeout
+    error's ``__cause__`` is that failure.
     """
-    if timeout <= 0:
-        raise ValueError(f"timeout must be greater than zero seconds, got {timeout}")
     started = clock()
     deadline = started + timeout
     last: DetectMitigationActionsTaskSummary | None = None
+    failure: DetectMitigationError | None = None
     poll_number = 0
     while True:
         poll_number += 1
         try:
-            summary = describe(task_id)
+            summary = describe(task_id, deadline)
         except DetectMitigationError as error:
             if not error.retryable:
                 raise
+            failure = error
             logger.warning("polling %s: %s; will poll again", task_id, type(error).__name__)
         else:
+            failure = None
             if last is None or _progress(summary) != _progress(last):
                 yield summary
             last = summary
             if summary.is_terminal:
                 return
-        polled_at = clock()
-        remaining = deadline - polled_at
+        remaining = deadline - clock()
         delay = policy.delay(poll_number, rng)
         if delay < remaining:
             sleep(delay)
@@ -119,12 +128,18 @@ def iter_task_updates(
         if remaining > 0:
             sleep(remaining)
         if remaining < policy.min_delay:
-            elapsed = clock() - started
-            raise WaitTimeoutError(
-                f"task {task_id} still {last.task_status if last else 'unknown'} "
-                f"after {elapsed:.1f}s",
-                summary=last,
-                elapsed=elapsed,
-            )
-        # One final poll at the deadline; the next round ends the wait whatever it sees.
-        deadline = clock()
+            raise _timed_out(task_id, last, failure, clock() - started) from failure
+        # One final poll at the deadline; the round after it ends the wait whatever it sees.
+
+
+def _timed_out(
+    task_id: str,
+    last: DetectMitigationActionsTaskSummary | None,
+    failure: DetectMitigationError | None,
+    elapsed: float,
+) -> WaitTimeoutError:
+    status = last.task_status if last is not None else "unknown"
+    message = f"task {task_id} still {status} after {elapsed:.1f}s"
+    if failure is not None:
+        message += f"; the last poll failed: {type(failure).__name__}: {failure}"
+    return WaitTimeoutError(message, summary=last, elapsed=elapsed)

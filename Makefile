@@ -27,7 +27,9 @@ typecheck: $(STAMP)
 # coverage runs pytest (not pytest-cov): the pytest11 plugin imports the package before
 # pytest-cov would start measuring.
 unit: $(STAMP)
+	rm -f .coverage .coverage.*
 	$(BIN)/coverage run -m pytest
+	$(BIN)/coverage combine --quiet
 	$(BIN)/coverage report
 
 docs: $(STAMP)

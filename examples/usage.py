@@ -157,6 +157,13 @@ def follow(client: DetectMitigationClient, task_id: str) -> DetectMitigationActi
     return summary
 
 
+def quick_to_give_up_client() -> DetectMitigationClient:
+    # snippet-start: call_timeouts
+    client = DetectMitigationClient(region_name="eu-west-1", connect_timeout=2, read_timeout=20)
+    # snippet-end: call_timeouts
+    return client
+
+
 def patient_client() -> DetectMitigationClient:
     # snippet-start: retry
     client = DetectMitigationClient(

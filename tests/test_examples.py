@@ -1,4 +1,4 @@
-"""The examples, run against the emulator: Lambda handler, runbook, demo and doc snippets."""
+"""The examples, run against the emulator: Lambda handler, demo and doc snippets."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 import pytest
 
-from examples import demo, quickstart, runbook, usage
+from examples import demo, quickstart, usage
 from iot_detect_mitigation import (
     DetectMitigationActionsTaskStatus,
     DetectMitigationActionsTaskTarget,
@@ -22,7 +22,7 @@ from iot_detect_mitigation import (
     TaskAlreadyExistsError,
     TaskFailedError,
 )
-from iot_detect_mitigation.testing import DetectMitigationEmulator, EmulatorServer
+from iot_detect_mitigation.testing import DetectMitigationEmulator
 
 from .fake_time import FakeTime
 
@@ -199,118 +199,6 @@ def test_task_ids_fit_the_limit() -> None:
     assert task_id_for("a" * 128) != task_id_for("a" * 127 + "b")
 
 
-# The runbook
-
-RUNBOOK_ARGS = ["--profile", "smart-lights-ml", "--behavior", "num-messages-sent-ml"]
-RUNBOOK_ARGS += ["--action", "quarantine", "--hours", "2"]
-
-
-def test_the_runbook_dry_run_starts_nothing(
-    iot: Any, detect_mitigation_emulator: DetectMitigationEmulator
-) -> None:
-    fleet(iot, detect_mitigation_emulator, {"v-1": "light-001"})
-    out = io.StringIO()
-
-    assert runbook.main([*RUNBOOK_ARGS, "--dry-run", "--task-id", "dry"], out=out) == 0
-
-    assert "would start" in out.getvalue()
-    shown = json.loads(out.getvalue().split("\n", 1)[1])
-    assert shown["taskId"] == "dry" and shown["actions"] == ["quarantine"]
-    assert detect_mitigation_emulator.tasks == {}
-    assert detect_mitigation_emulator.call_counts.get("StartDetectMitigationActionsTask", 0) == 0
-    assert quarantined(iot) == []
-
-
-def test_the_runbook_mitigates_the_window(
-    iot: Any, detect_mitigation_emulator: DetectMitigationEmulator, time: FakeTime
-) -> None:
-    fleet(iot, detect_mitigation_emulator, {"v-1": "light-001", "v-2": "light-002"})
-    detect_mitigation_emulator.add_violation(
-        "v-old",
-        thing_name="light-001",
-        security_profile_name="smart-lights-ml",
-        behavior_name="num-messages-sent-ml",
-        at=datetime.now(UTC) - timedelta(hours=5),
-    )
-    iot.create_thing(thingName="light-003")
-    detect_mitigation_emulator.add_violation(
-        "v-other",
-        thing_name="light-003",
-        security_profile_name="smart-lights-ml",
-        behavior_name="another-behavior",
-    )
-    detect_mitigation_emulator.set_task_duration(describes=3)
-    out = io.StringIO()
-
-    status = runbook.main(
-        [*RUNBOOK_ARGS, "--region", "us-east-1"], sleep=time.sleep, clock=time.clock, out=out
-    )
-
-    assert status == 0, out.getvalue()
-    (task,) = detect_mitigation_emulator.tasks.values()
-    assert task.task_id.startswith("runbook-smart-lights-ml-num-messages-sent-ml-")
-    assert task.status == "SUCCESSFUL" and task.statistics.actions_executed == 2
-    assert quarantined(iot) == ["light-001", "light-002"]
-    assert '"taskStatus": "SUCCESSFUL"' in out.getvalue()
-
-
-def test_the_runbook_exits_1_when_the_task_fails(
-    iot: Any, detect_mitigation_emulator: DetectMitigationEmulator, time: FakeTime
-) -> None:
-    fleet(iot, detect_mitigation_emulator, {"v-1": "light-001"})
-    detect_mitigation_emulator.fail_executions()
-    out = io.StringIO()
-
-    assert runbook.main(RUNBOOK_ARGS, sleep=time.sleep, clock=time.clock, out=out) == 1
-    assert "FAILED" in out.getvalue()
-
-
-def test_the_runbook_exits_1_when_the_task_id_is_taken(
-    iot: Any, detect_mitigation_emulator: DetectMitigationEmulator, time: FakeTime
-) -> None:
-    fleet(iot, detect_mitigation_emulator, {"v-1": "light-001"})
-    args = [*RUNBOOK_ARGS, "--task-id", "rerun"]
-    assert runbook.main(args, sleep=time.sleep, clock=time.clock, out=io.StringIO()) == 0
-    out = io.StringIO()
-
-    assert runbook.main(args, sleep=time.sleep, clock=time.clock, out=out) == 1
-    assert "TaskAlreadyExistsException" in out.getvalue()
-    assert len(detect_mitigation_emulator.tasks) == 1
-
-
-def test_the_runbook_rejects_bad_names_before_calling_aws(
-    detect_mitigation_emulator: DetectMitigationEmulator,
-) -> None:
-    out = io.StringIO()
-    assert runbook.main([*RUNBOOK_ARGS, "--task-id", "no spaces"], out=out) == 2
-    assert "invalid request" in out.getvalue()
-    assert detect_mitigation_emulator.call_counts == {}
-
-
-def test_the_runbook_rejects_a_bad_window(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exited:
-        runbook.main([*RUNBOOK_ARGS, "--hours", "0"])
-    assert exited.value.code == 2
-
-
-@pytest.fixture
-def server() -> Iterator[EmulatorServer]:
-    with EmulatorServer() as running:
-        running.reset()
-        yield running
-
-
-def test_the_runbook_talks_to_the_endpoint_it_is_given(server: EmulatorServer) -> None:
-    emulator = server.emulator("eu-west-1")
-    iot = boto3.client("iot", region_name="eu-west-1", endpoint_url=server.endpoint_url)
-    fleet(iot, emulator, {"v-1": "light-001"})
-    time = FakeTime()
-    args = [*RUNBOOK_ARGS, "--region", "eu-west-1", "--endpoint-url", server.endpoint_url]
-
-    assert runbook.main(args, sleep=time.sleep, clock=time.clock, out=io.StringIO()) == 0
-    assert quarantined(iot) == ["light-001"]
-
-
 # The demo
 
 
@@ -465,12 +353,15 @@ def test_the_client_construction_snippets(
     built = [
         usage.patient_client(),
         usage.build_client(),
+        usage.quick_to_give_up_client(),
         usage.own_boto3_client(),
         usage.from_session(profile_name=None),
         usage.against_endpoint(),
     ]
     assert built[0].retry_policy.max_attempts == 8
-    config = built[2].iot_client.meta.config
+    config = built[3].iot_client.meta.config
     assert config.retries["total_max_attempts"] == 1  # type: ignore[attr-defined]  # not in botocore-stubs
-    assert built[4].iot_client.meta.endpoint_url == "http://127.0.0.1:5000"
-    assert {client.iot_client.meta.region_name for client in built[:4]} == {"eu-west-1"}
+    assert built[5].iot_client.meta.endpoint_url == "http://127.0.0.1:5000"
+    assert {client.iot_client.meta.region_name for client in built[:5]} == {"eu-west-1"}
+    timeouts = vars(built[2].iot_client.meta.config)  # not in botocore-stubs' Config
+    assert (timeouts["connect_timeout"], timeouts["read_timeout"]) == (2, 20)

@@ -12,9 +12,10 @@ comment right before the block, invisible in both, names where the code comes fr
 
 ``#wait`` is a section of the file: the lines between ``# snippet-start: wait`` and
 ``# snippet-end: wait``. Without ``#section`` the block shows the whole file, as it is. A section
-is shown dedented, after the imports and module-level constants it uses, so that a reader can
-copy it as it stands. A function or class defined at module level outside every section cannot
-be used by a section: give it a section of its own and show that first on the same page.
+of a Python file is shown dedented, after the imports and module-level constants it uses, so that
+a reader can copy it as it stands; other files (shell) are shown as they are. A function or
+class defined at module level outside every section cannot be used by a section: give it a
+section of its own and show that first on the same page.
 
 To add a snippet: mark the section in the example, write the comment and an empty python fence
 on the page, and run ``make snippets`` (``python -m tools.sync_snippets``). The same after
@@ -105,6 +106,8 @@ def load_example(path: str) -> Example:
     if open_at:
         raise SnippetError(f"{path}: section(s) {', '.join(open_at)} never end")
     example = Example(path, source, sections, {}, {}, {})
+    if not path.endswith(".py"):
+        return example  # another language: shown as it is, with nothing added
     for statement in ast.parse(source).body:
         where = example.section_at(statement.lineno)
         if isinstance(statement, ast.Import | ast.ImportFrom):
@@ -230,6 +233,8 @@ def render(path: str, section: str | None, shown: set[tuple[str, str | None]]) -
     where = example.sections[section]
     lines = example.source.splitlines()[where.first - 1 : where.last]
     body = textwrap.dedent("\n".join(lines)).strip("\n")
+    if not path.endswith(".py"):
+        return body
     try:
         code = ast.parse(body)
     except SyntaxError as error:

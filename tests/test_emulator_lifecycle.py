@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -520,6 +521,15 @@ def test_deleting_each_action_while_paging_leaves_none(iot: IoTClient) -> None:
             deleted.append(action["actionName"])
     assert len(deleted) == len(set(deleted)) == 31  # the fixture's quarantine action too
     assert iot.list_mitigation_actions()["actionIdentifiers"] == []
+
+
+@pytest.mark.parametrize(
+    "text", ["dm-offset:5", 'dm-after:"5"', "dm-after:[]", "dm-after:[-1]", "dm-after:[true]"]
+)
+def test_a_token_the_emulator_did_not_make_is_invalid(iot: IoTClient, text: str) -> None:
+    token = base64.urlsafe_b64encode(text.encode()).decode()
+    with pytest.raises(iot.exceptions.InvalidRequestException, match="nextToken"):
+        iot.list_mitigation_actions(nextToken=token)
 
 
 def _following_pages(

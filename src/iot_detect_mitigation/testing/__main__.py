@@ -2,7 +2,8 @@
 
 The first line on stdout is the endpoint URL, so a script can start it with --port 0 and read
 where it listens. A port that is taken ends it at once with one line on stderr and exit status 1.
-`main` is the whole command; other front ends (a CLI subcommand) call it with their own `prog`.
+`main` is the whole command. Another front end (a CLI subcommand) either calls it with its own
+`prog`, or adds the options with `add_arguments` and calls `serve`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from ._control_api import CONTROL_PREFIX
 from ._server import EmulatorServer
 
 PROG = "python -m iot_detect_mitigation.testing"
+DESCRIPTION = (
+    "Serve moto's AWS API plus the Device Defender detect mitigation emulator, "
+    f"and its controls under {CONTROL_PREFIX}/."
+)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -29,12 +34,8 @@ def _wait_forever() -> None:
         time.sleep(3600)
 
 
-def parser(prog: str = PROG) -> argparse.ArgumentParser:
-    command = argparse.ArgumentParser(
-        prog=prog,
-        description="Serve moto's AWS API plus the Device Defender detect mitigation emulator, "
-        f"and its controls under {CONTROL_PREFIX}/.",
-    )
+def add_arguments(command: argparse.ArgumentParser) -> None:
+    """The command's options, for a parser of its own or a subcommand's."""
     command.add_argument(
         "--port", type=int, default=5000, help="0 picks a free port (default 5000)"
     )
@@ -44,7 +45,6 @@ def parser(prog: str = PROG) -> argparse.ArgumentParser:
     command.add_argument(
         "--verbose", action="store_true", help="log every request to stderr (default: quiet)"
     )
-    return command
 
 
 def serve(port: int, host: str = "127.0.0.1", *, verbose: bool = False, prog: str = PROG) -> int:
@@ -69,7 +69,9 @@ def serve(port: int, host: str = "127.0.0.1", *, verbose: bool = False, prog: st
 
 
 def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
-    args = parser(prog).parse_args(argv)
+    command = argparse.ArgumentParser(prog=prog, description=DESCRIPTION)
+    add_arguments(command)
+    args = command.parse_args(argv)
     return serve(args.port, args.host, verbose=args.verbose, prog=prog)
 
 

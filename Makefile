@@ -24,12 +24,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict src tests examples benchmarks tools
 
+# The AWS CLI (v1, which vendors its own botocore) lives in a venv of its own, so it never
+# changes the boto3 the tests import; the emulator's tests drive it as a user would.
+AWSCLI := .venv-awscli
+$(AWSCLI)/bin/aws:
+	test -x $(AWSCLI)/bin/python || $(PYTHON) -m venv $(AWSCLI)
+	$(AWSCLI)/bin/python -m pip install --quiet 'awscli==1.46.3'
+
 # coverage runs pytest (not pytest-cov): the pytest11 plugin imports the package before
-# pytest-cov would start measuring.
-unit: $(STAMP)
-	rm -f .coverage .coverage.*
-	$(BIN)/coverage run -m pytest
-	$(BIN)/coverage combine --quiet
+# pytest-cov would start measuring. It measures the emulator servers the tests start too.
+unit: $(STAMP) $(AWSCLI)/bin/aws
+	IOT_DETECT_MITIGATION_AWS_CLI=$(CURDIR)/$(AWSCLI)/bin/aws $(BIN)/coverage run -m pytest
 	$(BIN)/coverage report
 
 docs: $(STAMP)
@@ -58,4 +63,4 @@ fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -p no:cacheprovider tests/test_fuzz.py -q
 
 clean:
-	rm -rf $(VENV) .venv-runtime site .coverage .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-runtime $(AWSCLI) site .coverage .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -12,6 +12,12 @@ reports ``"outcome": "already-started"``. A task of that id with another target 
 conflict and is raised. A task that ends FAILED or CANCELED, or outlives this invocation, raises,
 so the invocation fails loudly; its retry adopts the same task instead of starting another.
 
+Where this design stops being enough: an account allows 5 tasks in progress (by default), so from
+about the sixth alarm that arrives within a task's duration, starts fail with
+``LimitExceededError``, and each alarm pays for an invocation and a task of its own. For alarm
+storms, batch the alarms through SQS and mitigate each batch with one ``mitigate_violations``
+call (``examples/sqs_storm_handler.py``; docs/usage.md, "Incidents").
+
 Environment: ``MITIGATION_ACTIONS``, comma-separated names of the mitigation actions to apply
 (default ``quarantine``). The execution role needs ``iot:StartDetectMitigationActionsTask`` and
 ``iot:DescribeDetectMitigationActionsTask``.

@@ -22,7 +22,8 @@ status=0
 iot-detect-mitigation wait "$task_id" --timeout 900 > "$result" || status=$?
 case $status in
     0) echo "$task_id: every violating thing is in quarantine ($result)" >&2 ;;
-    10) echo "$task_id: some mitigations FAILED; the counts are in $result" >&2 ;;
+    10) iot-detect-mitigation executions "$task_id" --status FAILED > "$result.failed"
+        echo "$task_id: some mitigations FAILED; which things, and why: $result.failed" >&2 ;;
     11) echo "$task_id: someone canceled the task ($result)" >&2 ;;
     12) echo "$task_id: still running after 15 minutes; run this again to keep waiting" >&2 ;;
 esac

@@ -14,6 +14,7 @@ import boto3
 from botocore.config import Config
 
 from iot_detect_mitigation import (
+    DetectMitigationActionExecutionStatus,
     DetectMitigationActionsTaskStatus,
     DetectMitigationActionsTaskSummary,
     DetectMitigationActionsTaskTarget,
@@ -135,6 +136,67 @@ def wait(client: DetectMitigationClient, task_id: str) -> DetectMitigationAction
         raise
     # snippet-end: wait
     return summary
+
+
+# snippet-start: failed_devices
+def failed_devices(client: DetectMitigationClient, task_id: str) -> list[str]:
+    try:
+        client.wait_for_completion(task_id, timeout=900)
+    except TaskFailedError as error:
+        # Which devices were not mitigated, and why: listed for you when the task failed.
+        for execution in error.failed_executions or ():
+            print(
+                f"{execution.thing_name}: {execution.action_name} failed "
+                f"({execution.error_code}: {execution.message})"
+            )
+        return [execution.thing_name or "" for execution in error.failed_executions or ()]
+    return []
+
+
+# snippet-end: failed_devices
+
+
+def incident(client: DetectMitigationClient, violation_ids: list[str]) -> list[str]:
+    # snippet-start: incident
+    result = client.mitigate_violations(
+        violation_ids,  # any number; duplicates are dropped
+        actions=["quarantine"],
+        task_id_prefix="incident-4711",  # the same arguments again adopt these tasks
+        max_concurrent_tasks=5,  # of the account's 5 slots (by default), use at most this many
+        timeout=900,  # one deadline for every task; MitigationTimeoutError carries the rest
+    )
+    for execution in result.failed_executions:
+        print(execution.thing_name, execution.action_name, execution.error_code, execution.message)
+    print(f"{len(result.tasks)} tasks, {len(result.executions)} executions")
+    # snippet-end: incident
+    return [execution.thing_name or "" for execution in result.failed_executions]
+
+
+def start_when_there_is_room(client: DetectMitigationClient) -> str:
+    # snippet-start: capacity
+    task_id = client.start_task(
+        task_id="quarantine-hot-sensors-2",
+        target=DetectMitigationActionsTaskTarget(security_profile_name="temperature"),
+        actions=["quarantine"],
+        capacity_timeout=300,  # wait up to 5 minutes for one of the account's task slots
+    )
+    # snippet-end: capacity
+    return task_id
+
+
+def lifecycle(client: DetectMitigationClient, task_id: str) -> list[str]:
+    # snippet-start: lifecycle
+    now = datetime.now(UTC)
+    for task in client.list_tasks(start_time=now - timedelta(days=1), end_time=now):
+        print(task.task_id, task.task_status)  # pages are fetched as you iterate
+    failed = [
+        execution.thing_name or ""
+        for execution in client.list_executions(task_id=task_id)
+        if execution.status == DetectMitigationActionExecutionStatus.FAILED
+    ]
+    client.cancel_task(task_id)  # InvalidRequestError if it has already ended
+    # snippet-end: lifecycle
+    return failed
 
 
 def wait_without_raising(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -33,3 +35,23 @@ def fake_aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def time() -> FakeTime:
     return FakeTime()
+
+
+AWS_CLI_VARIABLE = "IOT_DETECT_MITIGATION_AWS_CLI"
+
+
+@pytest.fixture(scope="session")
+def aws_cli() -> Path:
+    """The AWS CLI (v1): `make test` installs it and names it in IOT_DETECT_MITIGATION_AWS_CLI;
+    without that, .venv-awscli or an `aws` on PATH is used, or the test skips."""
+    named = os.environ.get(AWS_CLI_VARIABLE)
+    if named:
+        assert Path(named).is_file(), f"{AWS_CLI_VARIABLE}={named} does not exist"
+        return Path(named)
+    found = Path(__file__).resolve().parent.parent / ".venv-awscli" / "bin" / "aws"
+    if found.is_file():
+        return found
+    on_path = shutil.which("aws")
+    if on_path is None:
+        pytest.skip(f"no AWS CLI: run `make test`, or set {AWS_CLI_VARIABLE}")
+    return Path(on_path)

@@ -29,7 +29,7 @@ import botocore.session
 import pytest
 from botocore.utils import parse_timestamp
 
-from iot_detect_mitigation.testing import DetectMitigationEmulator, EmulatorServer
+from iot_detect_mitigation.testing import DetectMitigationEmulator, EmulatorServer, ManualClock
 
 REGION = "eu-west-1"
 ROLE = "arn:aws:iam::123456789012:role/mitigation"
@@ -55,6 +55,7 @@ def emulator(server: EmulatorServer) -> DetectMitigationEmulator:
         actionParams={"addThingsToThingGroupParams": {"thingGroupNames": ["quarantine"]}},
     )
     emulator = server.emulator(REGION)
+    emulator.set_task_duration(describes=1)  # a wait ends on its first poll, with no sleep
     for n, thing in enumerate(["pump-1", "pump-2"], start=1):
         iot.create_thing(thingName=thing)
         emulator.add_violation(
@@ -132,7 +133,7 @@ def test_help_documents_every_exit_status() -> None:
     assert helped.returncode == 0
     for code in (0, 10, 11, 12, 130, 252, 253, 254, 255):
         assert re.search(rf"^\s+{code}\s+\w", helped.stdout, re.M), code
-    for command in ("describe", "start", "wait", "emulator"):
+    for command in ("describe", "start", "wait", "executions", "cancel", "mitigate", "emulator"):
         assert command in helped.stdout
 
 
@@ -278,61 +279,64 @@ def test_start_wait_prints_the_final_state(
 
 
 START = ["start", "--task-id", "t", "--security-profile", "p", "--action", "q"]
+MITIGATE = ["mitigate", "v-1", "--action", "q", "--task-id-prefix"]
 DAY_1, DAY_2 = "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"
+BAD_PARAMETERS = [
+    (["describe", "bad id"], "TASK_ID: String should match pattern"),
+    (["wait", "t" * 129], "TASK_ID: String should have at most 128 characters"),
+    (["describe", "t1", "--no-such-option"], "unrecognized arguments: --no-such-option"),
+    (["no-such-command"], "invalid choice: 'no-such-command'"),
+    (["start", "--task-id", "x y", "--security-profile", "p", "--action", "q"], "--task-id:"),
+    (["start", "--task-id", "t", "--violation-id", "a_b", "--action", "q"], "--violation-id:"),
+    (["start", "--task-id", "t", "--action", "q"], "needs --violation-id or --security-profile"),
+    (
+        ["start", "--task-id", "t", "--violation-id", "v", "--behavior", "b", "--action", "q"],
+        "--behavior needs --security-profile",
+    ),
+    ([*START, *["--action", "q"] * 5], "--action: List should have at most 5 items"),
+    (START[:-2], "the following arguments are required: --action"),
+    ([*START, "--wait", "--timeout", "0"], "argument --timeout: must be a number of seconds"),
+    ([*START, "--timeout", "5"], "--timeout needs --wait"),
+    ([*START, "--since", "2x"], "is not a duration"),
+    ([*START, "--since", "1h", "--start-time", DAY_1], "--since cannot be combined"),
+    ([*START, "--start-time", DAY_1], "--start-time and --end-time go together"),
+    (
+        [*START, "--start-time", DAY_2, "--end-time", DAY_1],
+        "--start-time must not be after --end-time",
+    ),
+    (
+        [*START, "--start-time", DAY_1[:-1], "--end-time", DAY_2[:-1]],
+        "--start-time: Input should have timezone info",
+    ),
+    ([*START, "--client-request-token", "a b"], "--client-request-token:"),
+    (["executions", "t1", "--status", "DONE"], "argument --status: invalid choice: 'DONE'"),
+    (["mitigate", "v_1", "--action", "q", "--task-id-prefix", "p"], "VIOLATION_ID: String"),
+    ([*MITIGATE, "a b"], "--task-id-prefix must be"),
+    ([*MITIGATE, "p", "--max-concurrent-tasks", "0"], "--max-concurrent-tasks must be at least 1"),
+    (["mitigate", "-", "--action", "q", "--task-id-prefix", "p"], "no violation ids"),
+]
 
 
-@pytest.mark.parametrize(
-    ("args", "says"),
-    [
-        (["describe", "bad id"], "TASK_ID: String should match pattern"),
-        (["wait", "t" * 129], "TASK_ID: String should have at most 128 characters"),
-        (["describe"], "the following arguments are required: TASK_ID"),
-        (["describe", "t1", "--no-such-option"], "unrecognized arguments: --no-such-option"),
-        (["no-such-command"], "invalid choice: 'no-such-command'"),
-        (["start", "--task-id", "x y", "--security-profile", "p", "--action", "q"], "--task-id:"),
-        (["start", "--task-id", "t", "--violation-id", "a_b", "--action", "q"], "--violation-id:"),
-        (
-            ["start", "--task-id", "t", "--action", "q"],
-            "needs --violation-id or --security-profile",
-        ),
-        (
-            ["start", "--task-id", "t", "--violation-id", "v", "--behavior", "b", "--action", "q"],
-            "--behavior needs --security-profile",
-        ),
-        (
-            [*START, *["--action", "q"] * 5],
-            "--action: List should have at most 5 items",
-        ),
-        (START[:-2], "the following arguments are required: --action"),
-        (
-            [*START, "--wait", "--timeout", "0"],
-            "argument --timeout: must be a number of seconds more than 0",
-        ),
-        ([*START, "--timeout", "5"], "--timeout needs --wait"),
-        ([*START, "--since", "2x"], "is not a duration"),
-        ([*START, "--since", "1h", "--start-time", DAY_1], "--since cannot be combined"),
-        ([*START, "--start-time", DAY_1], "--start-time and --end-time go together"),
-        (
-            [*START, "--start-time", DAY_2, "--end-time", DAY_1],
-            "--start-time must not be after --end-time",
-        ),
-        (
-            [*START, "--start-time", DAY_1[:-1], "--end-time", DAY_2[:-1]],
-            "--start-time: Input should have timezone info",
-        ),
-        ([*START, "--client-request-token", "a b"], "--client-request-token:"),
-    ],
-)
 def test_bad_parameters_exit_252_before_any_call(
-    server: EmulatorServer, emulator: DetectMitigationEmulator, args: list[str], says: str
+    server: EmulatorServer, emulator: DetectMitigationEmulator
 ) -> None:
     calls_before = dict(emulator.call_counts)
-
-    refused = run(server, *args)
-
-    assert refused.returncode == 252, refused.stderr
-    assert says in refused.stderr
-    assert refused.stdout == ""
+    where = ["--region", REGION, "--endpoint-url", server.endpoint_url]
+    # All at once: each is a process of its own, and none of them waits on the network.
+    running = [
+        subprocess.Popen(
+            [*COMMAND, *args, *where],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for args, _ in BAD_PARAMETERS
+    ]
+    for (args, says), process in zip(BAD_PARAMETERS, running, strict=True):
+        out, err = process.communicate(timeout=BOUND)
+        assert (process.returncode, out) == (252, ""), (args, err)
+        assert says in err, (args, err)
     assert emulator.call_counts == calls_before
 
 
@@ -587,6 +591,151 @@ def test_the_emulator_command_without_the_testing_extra_exits_253(tmp_path: Path
     )
     assert refused.returncode == 253
     assert "pip install 'iot-detect-mitigation[testing]'" in refused.stderr
+
+
+# executions, cancel, start --capacity-timeout, mitigate
+
+
+def test_executions_prints_what_the_aws_cli_prints_with_every_page(
+    server: EmulatorServer, emulator: DetectMitigationEmulator
+) -> None:
+    emulator.fail_executions(thing_names=["pump-2"], error_code="Offline")
+    start(server, "t1")
+    assert run(server, "wait", "t1").returncode == 10  # FAILED: pump-2 was not mitigated
+    listed = run(server, "executions", "t1")
+
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout == aws_cli_prints(
+        server, "list_detect_mitigation_actions_executions", taskId="t1"
+    )
+    executions = json.loads(listed.stdout)["actionsExecutions"]
+    assert sorted(e["thingName"] for e in executions) == ["pump-1", "pump-2"]
+
+    failed = json.loads(run(server, "executions", "t1", "--status", "FAILED").stdout)
+    assert [(e["thingName"], e["errorCode"]) for e in failed["actionsExecutions"]] == [
+        ("pump-2", "Offline")
+    ]
+
+
+def test_what_the_real_aws_cli_prints_is_what_the_command_prints(
+    server: EmulatorServer, emulator: DetectMitigationEmulator, aws_cli: Path, tmp_path: Path
+) -> None:
+    emulator.set_task_duration(describes=1000)
+    start(server, "t1", "--since", "2h")
+    config = tmp_path / "config"
+    config.write_text("[default]\ncli_timestamp_format = iso8601\n")  # AWS CLI v2's default
+    env = {**os.environ, "AWS_CONFIG_FILE": str(config)}
+    for ours, theirs in [
+        (["describe", "t1"], ["describe-detect-mitigation-actions-task", "--task-id", "t1"]),
+        (
+            ["executions", "t1"],
+            ["list-detect-mitigation-actions-executions", "--task-id", "t1", "--page-size", "1"],
+        ),
+    ]:
+        where = ["--region", REGION, "--endpoint-url", server.endpoint_url]
+        aws = subprocess.run(
+            [str(aws_cli), "iot", *theirs, *where],
+            capture_output=True, text=True, timeout=BOUND, env=env, check=True,
+        )  # fmt: skip
+        assert run(server, *ours, env=env).stdout == aws.stdout
+
+
+def test_cancel_cancels_and_prints_nothing(
+    server: EmulatorServer, emulator: DetectMitigationEmulator
+) -> None:
+    emulator.set_task_duration(describes=1000)
+    start(server)
+
+    canceled = run(server, "cancel", "t1")
+
+    assert (canceled.returncode, canceled.stdout) == (0, "")
+    assert emulator.tasks["t1"].status == "CANCELED"
+    again = run(server, "cancel", "t1")  # AWS refuses to cancel a task that has ended
+    assert again.returncode == 254
+    assert "InvalidRequestException" in again.stderr
+
+
+def test_start_waits_for_capacity_only_when_asked(
+    server: EmulatorServer, emulator: DetectMitigationEmulator
+) -> None:
+    clock = ManualClock(datetime.now(UTC))
+    emulator.set_clock(clock)
+    emulator.set_concurrent_task_quota(1)
+    emulator.set_task_duration(seconds=60)  # of the manual clock: until the test advances it
+    start(server, "t0")
+    second = ["start", "--task-id", "t1", "--violation-id", "violation-1", "--action", "quarantine"]
+
+    refused = run(server, *second)
+    assert refused.returncode == 254
+    assert "LimitExceededException" in refused.stderr
+
+    starts = emulator.call_counts["StartDetectMitigationActionsTask"]
+    where = ["--region", REGION, "--endpoint-url", server.endpoint_url]
+    waiting = subprocess.Popen(
+        [*COMMAND, *second, "--capacity-timeout", "60", *where],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + BOUND
+    while emulator.call_counts["StartDetectMitigationActionsTask"] == starts:  # not refused yet
+        assert time.monotonic() < deadline and waiting.poll() is None
+        time.sleep(0.05)
+    clock.advance(minutes=1)  # t0 ends: a slot is free
+    out, err = waiting.communicate(timeout=BOUND)
+
+    assert waiting.returncode == 0, err
+    assert json.loads(out) == {"taskId": "t1"}
+
+
+def mitigate(
+    server: EmulatorServer, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*COMMAND, "mitigate", *args, "--region", REGION, "--endpoint-url", server.endpoint_url],
+        input=stdin, capture_output=True, text=True, timeout=BOUND, check=False,
+    )  # fmt: skip
+
+
+def test_mitigate_reads_ids_from_arguments_and_stdin_and_is_safe_to_run_twice(
+    server: EmulatorServer, emulator: DetectMitigationEmulator
+) -> None:
+    args = ["violation-1", "-", "--action", "quarantine", "--task-id-prefix", "incident-7"]
+
+    first = mitigate(server, *args, stdin="violation-2\n\nviolation-1\n")
+    again = mitigate(server, *args, stdin="violation-2\n")
+
+    assert (first.returncode, again.returncode) == (0, 0), first.stderr + again.stderr
+    result = json.loads(first.stdout)
+    (task,) = result["tasks"]
+    assert task["taskId"].startswith("incident-7-")
+    assert sorted(task["target"]["violationIds"]) == ["violation-1", "violation-2"]
+    assert {e["status"] for e in result["executions"]} == {"SUCCESSFUL"}
+    assert list(emulator.tasks) == [task["taskId"]]  # the second run adopted it
+
+
+def test_mitigate_exits_10_and_names_what_failed(
+    server: EmulatorServer, emulator: DetectMitigationEmulator
+) -> None:
+    emulator.fail_executions(thing_names=["pump-1"], error_code="Offline")
+
+    failed = mitigate(server, "violation-1", "violation-2", "--action", "quarantine",
+                      "--task-id-prefix", "incident-8")  # fmt: skip
+
+    assert failed.returncode == 10
+    executions = json.loads(failed.stdout)["executions"]
+    assert [(e["thingName"], e["errorCode"]) for e in executions if e["status"] == "FAILED"] == [
+        ("pump-1", "Offline")
+    ]
+
+
+def test_the_emulator_command_has_the_emulators_own_options() -> None:
+    helped = subprocess.run(
+        [*COMMAND, "emulator", "--help"], capture_output=True, text=True, timeout=BOUND
+    )
+    assert helped.returncode == 0
+    assert helped.stdout.startswith("usage: iot-detect-mitigation emulator")
+    assert "--verbose" in helped.stdout and "--port" in helped.stdout
 
 
 # The docs page and the runbook

@@ -41,6 +41,20 @@ VALID: dict[str, dict[str, Any]] = {
         "clientRequestToken": "token-1",
     },
     "DescribeDetectMitigationActionsTaskRequest": {"taskId": "task-1"},
+    "CancelDetectMitigationActionsTaskRequest": {"taskId": "task-1"},
+    "ListDetectMitigationActionsExecutionsRequest": {
+        "taskId": "task-1",
+        "violationId": "v-1",
+        "thingName": "sensor",
+        "maxResults": 250,
+        "nextToken": "token",
+    },
+    "ListDetectMitigationActionsTasksRequest": {
+        "startTime": datetime(2026, 1, 1, tzinfo=UTC),
+        "endTime": datetime(2026, 1, 2, tzinfo=UTC),
+        "maxResults": 1,
+        "nextToken": "token",
+    },
     "DetectMitigationActionsTaskTarget": {
         "violationIds": ["v-1"],
         "securityProfileName": "profile",
@@ -60,6 +74,7 @@ def test_every_shape_the_issue_names_has_a_model() -> None:
     assert set(RESPONSE_SHAPES) == {
         "DetectMitigationActionsTaskSummary",
         "DetectMitigationActionsTaskStatistics",
+        "DetectMitigationActionExecution",
         "DetectMitigationActionsTaskTargetOutput",
         "ViolationEventOccurrenceRangeOutput",
         "MitigationAction",
@@ -100,6 +115,7 @@ def test_required_members_are_required(shape_name: str) -> None:
 def test_enums_match_the_service_model() -> None:
     for enum, shape_name in [
         (pkg.DetectMitigationActionsTaskStatus, "DetectMitigationActionsTaskStatus"),
+        (pkg.DetectMitigationActionExecutionStatus, "DetectMitigationActionExecutionStatus"),
         (pkg.LogLevel, "LogLevel"),
         (pkg.DeviceCertificateUpdateAction, "DeviceCertificateUpdateAction"),
         (pkg.CACertificateUpdateAction, "CACertificateUpdateAction"),
@@ -155,6 +171,10 @@ def _cases(shape: Shape) -> list[tuple[Any, bool, str]]:
         return cases
     if shape.type_name == "string":
         return list(_string_cases(shape))
+    if shape.type_name == "integer":
+        low, high = shape.metadata.get("min"), shape.metadata.get("max")
+        bounds = [(low, True, "min"), (low - 1, False, "min")] if low is not None else []
+        return bounds + ([(high, True, "max"), (high + 1, False, "max")] if high else [])
     return []
 
 
@@ -190,6 +210,10 @@ def test_the_constraint_walk_covers_the_issue_list() -> None:
         ("DetectMitigationActionsTaskTarget", "violationIds"),
         ("DetectMitigationActionsTaskTarget", "securityProfileName"),
         ("DetectMitigationActionsTaskTarget", "behaviorName"),
+        ("ListDetectMitigationActionsExecutionsRequest", "maxResults"),
+        ("ListDetectMitigationActionsExecutionsRequest", "thingName"),
+        ("ListDetectMitigationActionsTasksRequest", "maxResults"),
+        ("CancelDetectMitigationActionsTaskRequest", "taskId"),
     ]:
         assert pair in covered
 

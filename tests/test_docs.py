@@ -294,6 +294,8 @@ def expected_limits(shape: Shape) -> list[str]:
     unit = "items" if shape.type_name == "list" else "characters"
     low, high = shape.metadata.get("min"), shape.metadata.get("max")
     said = []
+    if shape.type_name in ("integer", "long"):
+        return [f"at least {low}"] * (low is not None) + [f"at most {high}"] * (high is not None)
     if high is not None:
         said.append(f"{low} to {high} {unit}" if low is not None else f"at most {high} {unit}")
     if "pattern" in shape.metadata:

@@ -80,7 +80,7 @@ def test_botocore_retries_injected_throttling(
     detect_mitigation_emulator.inject_fault(
         "ListDetectMitigationActionsExecutions", "ThrottlingException", count=2
     )
-    answer = iot.list_detect_mitigation_actions_executions()
+    answer = iot.list_detect_mitigation_actions_executions(taskId="task-1")
     assert answer["ResponseMetadata"]["RetryAttempts"] == 2
     assert detect_mitigation_emulator.throttled_count == 2
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import base64
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -502,6 +503,94 @@ def test_executions_and_actions_paginate(
     assert [len(page["actionIdentifiers"]) for page in action_pages] == [2, 2, 1]
 
 
+def _create_actions(iot: IoTClient, names: Iterable[str]) -> None:
+    for name in names:
+        iot.create_mitigation_action(
+            actionName=name,
+            roleArn=ROLE,
+            actionParams={"updateCACertificateParams": {"action": "DEACTIVATE"}},
+        )
+
+
+def test_deleting_each_action_while_paging_leaves_none(iot: IoTClient) -> None:
+    _create_actions(iot, (f"action-{number}" for number in range(30)))
+    deleted = []
+    for page in iot.get_paginator("list_mitigation_actions").paginate():
+        for action in page["actionIdentifiers"]:
+            iot.delete_mitigation_action(actionName=action["actionName"])
+            deleted.append(action["actionName"])
+    assert len(deleted) == len(set(deleted)) == 31  # the fixture's quarantine action too
+    assert iot.list_mitigation_actions()["actionIdentifiers"] == []
+
+
+@pytest.mark.parametrize(
+    "text", ["dm-offset:5", 'dm-after:"5"', "dm-after:[]", "dm-after:[-1]", "dm-after:[true]"]
+)
+def test_a_token_the_emulator_did_not_make_is_invalid(iot: IoTClient, text: str) -> None:
+    token = base64.urlsafe_b64encode(text.encode()).decode()
+    with pytest.raises(iot.exceptions.InvalidRequestException, match="nextToken"):
+        iot.list_mitigation_actions(nextToken=token)
+
+
+def _following_pages(
+    call: Callable[..., Any], key: str, first: Mapping[str, Any], **query: Any
+) -> list[Any]:
+    """The items of the pages after `first`, following nextToken."""
+    items: list[Any] = []
+    token = first.get("nextToken")
+    for _ in range(50):
+        if token is None:
+            return items
+        page = call(nextToken=token, **query)
+        items += page[key]
+        token = page.get("nextToken")
+    raise AssertionError("the pages never ended")
+
+
+def test_actions_added_or_removed_between_pages_skip_and_repeat_nothing(iot: IoTClient) -> None:
+    _create_actions(iot, (f"old-{number}" for number in range(20)))
+    first = iot.list_mitigation_actions(maxResults=8)
+    _create_actions(iot, ["new-1", "new-2"])
+    iot.delete_mitigation_action(actionName=first["actionIdentifiers"][-1]["actionName"])
+    iot.delete_mitigation_action(actionName="old-15")  # not listed yet
+    rest = _following_pages(iot.list_mitigation_actions, "actionIdentifiers", first, maxResults=8)
+    seen = [action["actionName"] for action in first["actionIdentifiers"] + rest]
+    existing = ["quarantine", *(f"old-{number}" for number in range(20) if number != 15)]
+    assert seen == [*existing, "new-1", "new-2"]
+
+
+def test_tasks_and_executions_started_between_pages_skip_and_repeat_nothing(
+    iot: IoTClient, emulator: DetectMitigationEmulator
+) -> None:
+    emulator.set_clock(ManualClock(T0))
+    emulator.set_task_duration(describes=0)
+    _cameras(iot, emulator, 3)
+    for number in range(4):
+        _start(iot, f"task-{number}")
+    window: dict[str, Any] = {"startTime": T0, "endTime": T0 + timedelta(hours=1), "maxResults": 3}
+    tasks = iot.list_detect_mitigation_actions_tasks(**window)
+    executions = iot.list_detect_mitigation_actions_executions(**window)
+    _start(iot, "task-late")
+    task_ids = [
+        task["taskId"]
+        for task in tasks["tasks"]
+        + _following_pages(iot.list_detect_mitigation_actions_tasks, "tasks", tasks, **window)
+    ]
+    pairs = [
+        (execution["taskId"], execution["violationId"])
+        for execution in executions["actionsExecutions"]
+        + _following_pages(
+            iot.list_detect_mitigation_actions_executions,
+            "actionsExecutions",
+            executions,
+            **window,
+        )
+    ]
+    started = ["task-0", "task-1", "task-2", "task-3", "task-late"]
+    assert task_ids == started
+    assert pairs == [(task, f"v-{number}") for task in started for number in range(3)]
+
+
 def test_executions_filter_by_violation_and_time(
     iot: IoTClient, emulator: DetectMitigationEmulator
 ) -> None:
@@ -512,9 +601,32 @@ def test_executions_filter_by_violation_and_time(
     _start(iot, "task-1")
     clock.advance(3600)
     _start(iot, "task-2")
-    by_violation = iot.list_detect_mitigation_actions_executions(violationId="v-1")
+    by_violation = iot.list_detect_mitigation_actions_executions(
+        violationId="v-1", startTime=T0, endTime=T0 + timedelta(days=1)
+    )
     assert [e["taskId"] for e in by_violation["actionsExecutions"]] == ["task-1", "task-2"]
     later = iot.list_detect_mitigation_actions_executions(
         startTime=T0 + timedelta(minutes=30), endTime=T0 + timedelta(hours=2)
     )
     assert {e["taskId"] for e in later["actionsExecutions"]} == {"task-2"}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param({}, id="neither"),
+        pytest.param({"violationId": "v-1"}, id="a violation alone"),
+        pytest.param({"taskId": "task-1", "startTime": T0, "endTime": T0}, id="both"),
+        pytest.param({"startTime": T0}, id="start alone"),
+        pytest.param({"endTime": T0}, id="end alone"),
+        pytest.param({"taskId": "task-1", "endTime": T0}, id="task and end"),
+    ],
+)
+def test_executions_need_a_task_or_a_time_range_but_not_both(
+    iot: IoTClient, emulator: DetectMitigationEmulator, query: dict[str, Any]
+) -> None:
+    """The API reference: "specify either the startTime and endTime or the taskId, but not both"."""
+    _cameras(iot, emulator, 1)
+    _start(iot)
+    with pytest.raises(iot.exceptions.InvalidRequestException, match="startTime and endTime"):
+        iot.list_detect_mitigation_actions_executions(**query)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import re
 import signal
-import subprocess
-import sys
+import socket
 import threading
 import time
 import urllib.error
@@ -23,6 +24,7 @@ from mypy_boto3_iot import IoTClient
 
 from iot_detect_mitigation.testing import EmulatorServer, ManualClock
 from iot_detect_mitigation.testing import __main__ as cli
+from iot_detect_mitigation.testing._server import endpoint_url
 
 REGION = "us-west-2"
 ROLE = "arn:aws:iam::123456789012:role/mitigation"
@@ -221,34 +223,10 @@ def test_handle_and_http_clients_hammer_the_state_together(
         assert task_id.replace("task", "v") in {e.violation_id for e in executions}
 
 
-# python -m iot_detect_mitigation.testing
+# python -m iot_detect_mitigation.testing, in this process (tests/test_emulator_process.py runs it)
 
 
-def test_the_module_serves_until_terminated() -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "iot_detect_mitigation.testing", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert line.startswith("Serving on http://127.0.0.1:"), line
-        endpoint = line.split()[-1]
-        iot = boto3.client("iot", region_name=REGION, endpoint_url=endpoint)
-        _setup(iot)
-        assert iot.describe_mitigation_action(actionName="quarantine")["actionName"] == "quarantine"
-        with pytest.raises(iot.exceptions.ResourceNotFoundException):
-            iot.describe_detect_mitigation_actions_task(taskId="nope")
-    finally:
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=30)
-    assert process.returncode == 0
-    assert "Stopped" in stderr
-
-
-def test_main_in_process(
+def test_main_prints_the_url_first_and_stops_on_sigterm(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     handlers: dict[int, object] = {}
@@ -259,10 +237,47 @@ def test_main_in_process(
 
     monkeypatch.setattr(cli, "_wait_forever", interrupted)
     assert cli.main(["--port", "0"]) == 0
-    assert capsys.readouterr().out.startswith("Serving on http://127.0.0.1:")
+    out, err = capsys.readouterr()
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+\n", out)
+    assert err.splitlines()[-1] == "Stopped"
     with pytest.raises(KeyboardInterrupt):
         cli._interrupt(signal.SIGTERM, None)
     assert handlers == {signal.SIGTERM: cli._interrupt}
+
+
+def test_a_busy_port_fails_at_once(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        with pytest.raises(OSError, match=f"127.0.0.1:{port}") as caught:
+            EmulatorServer(port=port).start()
+        assert caught.value.errno == errno.EADDRINUSE
+        assert cli.main(["--port", str(port)], prog="iot-detect-mitigation emulator") == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        f"iot-detect-mitigation emulator: cannot listen on http://127.0.0.1:{port}: "
+        "Address already in use (choose another --port, or 0 for a free one)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:5000"),
+        ("localhost", "http://localhost:5000"),
+        ("::1", "http://[::1]:5000"),
+    ],
+)
+def test_ipv6_hosts_get_brackets_botocore_accepts(host: str, url: str) -> None:
+    """No server listens here: the tests use 127.0.0.1 only."""
+    assert endpoint_url(host, 5000) == url
+    iot = boto3.client("iot", region_name=REGION, endpoint_url=url)
+    assert iot.meta.endpoint_url == url
+
+
+def test_botocore_rejects_an_ipv6_url_without_brackets() -> None:
+    with pytest.raises(ValueError, match="Invalid endpoint"):
+        boto3.client("iot", region_name=REGION, endpoint_url="http://::1:5000")
 
 
 # Clients other than botocore

@@ -70,14 +70,14 @@ BASELINES: dict[str, list[dict[str, Any]]] = {
     "ListDetectMitigationActionsTasks": [{"startTime": START, "endTime": END, "maxResults": 5}],
     "CancelDetectMitigationActionsTask": [{"taskId": "task-1"}],
     "ListDetectMitigationActionsExecutions": [
+        {"taskId": "task-1", "violationId": "v-1", "thingName": "cam-1", "maxResults": 5},
         {
-            "taskId": "task-1",
             "violationId": "v-1",
             "thingName": "cam-1",
             "startTime": START,
             "endTime": END,
             "maxResults": 5,
-        }
+        },
     ],
 }
 
@@ -90,9 +90,9 @@ def _compiles(pattern: str) -> bool:
     return True
 
 
-def _string_cases(shape: Shape, value: str, in_uri: bool) -> Iterator[tuple[str, Any]]:
+def _string_cases(shape: Shape, value: str) -> Iterator[tuple[str, Any]]:
     meta = shape.metadata
-    if meta.get("min") and not in_uri:  # an empty URI segment would route elsewhere
+    if meta.get("min"):  # in a URI too: an empty segment must not route to another operation
         yield "too short", value[: meta["min"] - 1]
     if "max" in meta:
         yield "too long", (value * (meta["max"] // max(len(value), 1) + 2))[: meta["max"] + 1]
@@ -103,7 +103,7 @@ def _string_cases(shape: Shape, value: str, in_uri: bool) -> Iterator[tuple[str,
         yield "pattern", value + "!"
 
 
-def _cases(shape: Shape, value: Any, in_uri: bool = False) -> Iterator[tuple[str, Any]]:
+def _cases(shape: Shape, value: Any) -> Iterator[tuple[str, Any]]:
     """Yield (label, value) pairs, each breaking one constraint of `shape` on `value`."""
     meta = shape.metadata
     if isinstance(shape, StructureShape):
@@ -114,7 +114,7 @@ def _cases(shape: Shape, value: Any, in_uri: bool = False) -> Iterator[tuple[str
             uri = member.serialization.get("location") == "uri"
             if name in shape.required_members and not uri and not token:
                 yield f"{name} missing", {k: v for k, v in value.items() if k != name}
-            for label, bad in _cases(member, value[name], uri):
+            for label, bad in _cases(member, value[name]):
                 yield f"{name} {label}", {**value, name: bad}
     elif isinstance(shape, ListShape):
         if meta.get("min"):
@@ -124,7 +124,7 @@ def _cases(shape: Shape, value: Any, in_uri: bool = False) -> Iterator[tuple[str
         for label, bad in _cases(shape.member, value[0]):
             yield f"item {label}", [bad, *value[1:]]
     elif shape.type_name == "string":
-        yield from _string_cases(shape, value, in_uri)
+        yield from _string_cases(shape, value)
     elif shape.type_name == "integer":
         if "min" in meta:
             yield "below min", meta["min"] - 1
@@ -322,6 +322,14 @@ def test_patterns_match_the_whole_value(raw_iot: IoTClient) -> None:
         raw_iot, "StartDetectMitigationActionsTask", {**START_TASK, "taskId": "ok-prefix then junk"}
     )
     assert "regular expression pattern" in message
+
+
+@pytest.mark.parametrize("operation", ["DescribeMitigationAction", "DeleteMitigationAction"])
+def test_an_empty_action_name_is_invalid_not_the_list(raw_iot: IoTClient, operation: str) -> None:
+    """botocore sends `GET /mitigationactions/actions/`; the list must not answer for it."""
+    message = _expect_invalid(raw_iot, operation, {"actionName": ""})
+    assert "Value '' at 'actionName'" in message
+    assert raw_iot.describe_mitigation_action(actionName="quarantine")["actionName"] == "quarantine"
 
 
 def test_several_errors_are_reported_together(raw_iot: IoTClient) -> None:

@@ -330,6 +330,30 @@ def test_the_model_dump_snippet(
     assert "target" in python_names and "taskStatus" not in python_names
 
 
+def test_the_incident_snippets(
+    iot: Any,
+    detect_mitigation_emulator: DetectMitigationEmulator,
+    client: DetectMitigationClient,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    things = {f"v-{n}": f"sensor-{n}" for n in range(40)}
+    fleet(iot, detect_mitigation_emulator, things, profile="temperature", behavior="too-hot")
+    detect_mitigation_emulator.fail_executions(thing_names=["sensor-3"], error_code="Offline")
+    assert usage.incident(client, [*things, "v-1", "v-2"]) == ["sensor-3"]
+    assert "sensor-3 quarantine Offline" in capsys.readouterr().out
+
+    detect_mitigation_emulator.set_task_duration(describes=3)
+    task_id = usage.start_when_there_is_room(client)
+    assert usage.failed_devices(client, task_id) == ["sensor-3"]
+    assert "sensor-3: quarantine failed (Offline:" in capsys.readouterr().out
+
+    detect_mitigation_emulator.set_task_duration(seconds=3600)
+    running = usage.start_on_violations(client, ["v-3", "v-4"])
+    assert usage.lifecycle(client, running) == []  # nothing has run yet; now it is canceled
+    assert detect_mitigation_emulator.tasks[running].status == "CANCELED"
+    assert running in capsys.readouterr().out
+
+
 @pytest.fixture
 def restore_logging() -> Iterator[None]:
     root = logging.getLogger()

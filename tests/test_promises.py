@@ -353,6 +353,12 @@ def _examples() -> list[DetectMitigationError]:
         error: DetectMitigationError
         if issubclass(cls, ServiceError):
             error = cls("boom", **service)
+        elif issubclass(cls, pkg.MitigationTimeoutError):
+            result = pkg.MitigationResult(tasks=[SUMMARY], pending_violation_ids=["v-9"])
+            error = cls("late", result=result, elapsed=2.5)
+        elif issubclass(cls, pkg.TaskFailedError):
+            failed = pkg.DetectMitigationActionExecution(thing_name="sensor", status="FAILED")
+            error = cls("failed", summary=SUMMARY, failed_executions=(failed,))
         elif issubclass(cls, pkg.WaitTimeoutError):
             error = cls("late", summary=SUMMARY, elapsed=2.5)
         elif issubclass(cls, pkg.WaitError):

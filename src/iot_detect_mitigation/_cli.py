@@ -32,6 +32,7 @@ from ._client import DetectMitigationClient
 from ._errors import (
     ConfigurationError,
     DetectMitigationError,
+    MitigationTimeoutError,
     ServiceError,
     TaskCanceledError,
     TaskFailedError,
@@ -40,7 +41,10 @@ from ._errors import (
 )
 from ._models import (
     DescribeDetectMitigationActionsTaskRequest,
+    DetectMitigationActionExecutionStatus,
+    DetectMitigationActionsTaskStatus,
     DetectMitigationActionsTaskSummary,
+    MitigationResult,
     StartDetectMitigationActionsTaskRequest,
 )
 
@@ -60,9 +64,9 @@ OTHER_ERROR = 255
 
 EXIT_STATUSES: Mapping[int, str] = {
     SUCCESS: "success",
-    TASK_FAILED: "the waited-for task ended FAILED",
-    TASK_CANCELED: "the waited-for task ended CANCELED",
-    WAIT_TIMED_OUT: "the wait timed out; the task goes on",
+    TASK_FAILED: "a waited-for task ended FAILED (mitigate: or an execution failed)",
+    TASK_CANCELED: "a waited-for task ended CANCELED",
+    WAIT_TIMED_OUT: "the wait timed out; the tasks go on",
     INTERRUPTED: "interrupted (Ctrl-C)",
     BAD_PARAMETERS: "bad parameters: rejected before any call",
     BAD_ENVIRONMENT: "no region, unknown profile, no credentials, or the testing extra missing",
@@ -85,6 +89,13 @@ _START_OPTIONS = {
     "client_request_token": "--client-request-token",
 }
 _TASK_ID_ARGUMENT = {"task_id": "TASK_ID"}
+_MITIGATE_OPTIONS = {
+    "violation_ids": "VIOLATION_ID",
+    "actions": "--action",
+    "task_id_prefix": "--task-id-prefix",
+    "max_concurrent_tasks": "--max-concurrent-tasks",
+    "timeout": "--timeout",
+}
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -154,6 +165,17 @@ def _global_options(*, in_subcommand: bool) -> _Parser:
     return options
 
 
+def _add_actions(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--action",
+        dest="actions",
+        action="append",
+        required=True,
+        metavar="NAME",
+        help="a mitigation action to apply; repeat for up to 5",
+    )
+
+
 def _epilog() -> str:
     statuses = "\n".join(f"  {code:>3}  {meaning}" for code, meaning in EXIT_STATUSES.items())
     return f"exit statuses:\n{statuses}"
@@ -162,9 +184,9 @@ def _epilog() -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
-        description="Start, describe and wait for AWS IoT Device Defender ML Detect mitigation\n"
-        "actions tasks. Results go to stdout as JSON, as the AWS CLI prints them; progress\n"
-        "goes to stderr when it is a terminal.",
+        description="Start, describe, wait for, list and cancel AWS IoT Device Defender ML Detect\n"
+        "mitigation actions tasks, or mitigate many violations at once. Results go to stdout\n"
+        "as JSON, as the AWS CLI prints them; progress goes to stderr when it is a terminal.",
         epilog=_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[_global_options(in_subcommand=False)],
@@ -205,14 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     target.add_argument("--security-profile", help="mitigate the violations of this profile")
     target.add_argument("--behavior", help="only those of this behavior of the profile")
-    start.add_argument(
-        "--action",
-        dest="actions",
-        action="append",
-        required=True,
-        metavar="NAME",
-        help="a mitigation action to apply; repeat for up to 5",
-    )
+    _add_actions(start)
     window = start.add_argument_group("window (--since, or --start-time and --end-time)")
     window.add_argument(
         "--since", type=_duration, metavar="DURATION", help="the last 90m, 2h, 1d, ..."
@@ -232,6 +247,12 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument(
         "--timeout", type=_seconds, metavar="SECONDS", help="with --wait: give up after (600)"
     )
+    start.add_argument(
+        "--capacity-timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="when the account's concurrent tasks are all taken, wait this long for a slot",
+    )
     start.set_defaults(run=_start)
 
     wait = command("wait", "Wait for a task to end and print its final state.")
@@ -241,11 +262,54 @@ def build_parser() -> argparse.ArgumentParser:
     )
     wait.set_defaults(run=_wait)
 
-    emulator = command(
-        "emulator",
-        "Serve the local emulator of the API until interrupted (needs the testing extra).",
+    executions = command(
+        "executions",
+        "Print the task's executions (every page) as "
+        "`aws iot list-detect-mitigation-actions-executions` does.",
     )
-    emulator.add_argument("--port", type=int, default=5000, help="0 picks a free port (5000)")
+    executions.add_argument("task_id", metavar="TASK_ID")
+    executions.add_argument(
+        "--status",
+        choices=[status.value for status in DetectMitigationActionExecutionStatus],
+        help="only the executions with this status",
+    )
+    executions.set_defaults(run=_executions)
+
+    cancel = command("cancel", "Cancel a task in progress; prints nothing, as the AWS CLI does.")
+    cancel.add_argument("task_id", metavar="TASK_ID")
+    cancel.set_defaults(run=_cancel)
+
+    mitigate = command(
+        "mitigate",
+        "Mitigate many violations in as few tasks as possible, wait for them, and print every "
+        "task and execution.",
+    )
+    mitigate.add_argument(
+        "violation_ids",
+        nargs="+",
+        metavar="VIOLATION_ID",
+        help="violation ids; - reads them from stdin, one per line",
+    )
+    _add_actions(mitigate)
+    mitigate.add_argument(
+        "--task-id-prefix", required=True, help="task ids are PREFIX-DIGEST; a re-run adopts them"
+    )
+    mitigate.add_argument(
+        "--timeout", type=_seconds, default=600.0, metavar="SECONDS", help="give up after (600)"
+    )
+    mitigate.add_argument(
+        "--max-concurrent-tasks", type=int, default=5, metavar="N", help="tasks at once (5)"
+    )
+    mitigate.set_defaults(run=_mitigate)
+
+    # Its options and help are the emulator's own (python -m iot_detect_mitigation.testing):
+    # main() hands it the arguments it does not know, so moto loads only for this command.
+    emulator = commands.add_parser(
+        "emulator",
+        add_help=False,
+        help="Serve the local emulator of the API until interrupted (needs the testing extra); "
+        "--help for its options.",
+    )
     emulator.set_defaults(run=_emulator)
     return parser
 
@@ -320,14 +384,19 @@ def _explain(error: ValidationError, options: Mapping[str, str]) -> str:
     for problem in error.errors(include_url=False):
         names = [part for part in problem["loc"] if isinstance(part, str)]
         option = next((options[name] for name in reversed(names) if name in options), None)
-        message = problem["msg"].removeprefix("Value error, ")
-        for name, shown in options.items():
-            if "_" in name:  # a field name in the message, such as "violation_ids"
-                message = re.sub(rf"\b{name}\b", shown, message)
+        message = _renamed(problem["msg"].removeprefix("Value error, "), options)
         given = problem.get("input")
         got = f" (got {given!r})" if isinstance(given, str | int | float) else ""
         lines.append(f"{option}: {message}{got}" if option else f"{message}{got}")
     return "; ".join(lines)
+
+
+def _renamed(message: str, options: Mapping[str, str]) -> str:
+    """The message with the field names in it (``violation_ids``) given as options."""
+    for name, shown in options.items():
+        if "_" in name:
+            message = re.sub(rf"\b{name}\b", shown, message)
+    return message
 
 
 def _task_id(task_id: str) -> str:
@@ -397,6 +466,7 @@ def _start(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         include_only_active_violations=request.include_only_active_violations,
         include_suppressed_alerts=request.include_suppressed_alerts,
         client_request_token=request.client_request_token,
+        capacity_timeout=args.capacity_timeout,
     )
     if not args.wait:
         _print_json({"taskId": task_id}, out)
@@ -427,6 +497,68 @@ def _wait_and_print(
     return SUCCESS
 
 
+def _executions(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    task_id = _task_id(args.task_id)
+    executions = [
+        execution.model_dump(exclude_unset=True, exclude_none=True)
+        for execution in _client(args).list_executions(task_id=task_id)
+        if args.status is None or execution.status == args.status
+    ]
+    _print_json({"actionsExecutions": executions}, out)
+    return SUCCESS
+
+
+def _cancel(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    _client(args).cancel_task(_task_id(args.task_id))
+    return SUCCESS
+
+
+def _violation_ids(given: list[str], stdin: TextIO) -> list[str]:
+    """The ids given, with ``-`` replaced by the lines of stdin."""
+    ids: list[str] = []
+    for given_id in given:
+        if given_id == "-":
+            ids.extend(line.strip() for line in stdin if line.strip())
+        else:
+            ids.append(given_id)
+    if not ids:
+        raise _BadParameter("no violation ids: stdin was empty")
+    return ids
+
+
+def _mitigate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    violation_ids = _violation_ids(args.violation_ids, sys.stdin)
+    client = _client(args)
+    try:
+        result = client.mitigate_violations(
+            violation_ids,
+            actions=args.actions,
+            task_id_prefix=args.task_id_prefix,
+            max_concurrent_tasks=args.max_concurrent_tasks,
+            timeout=args.timeout,
+        )
+    except MitigationTimeoutError as error:
+        _print_json(_result_document(error.result), out)
+        raise
+    except ValidationError as error:
+        raise _BadParameter(_explain(error, _MITIGATE_OPTIONS)) from error
+    except ValueError as error:  # the arguments' own checks, made before any call
+        raise _BadParameter(_renamed(str(error), _MITIGATE_OPTIONS)) from error
+    _print_json(_result_document(result), out)
+    if result.succeeded:
+        return SUCCESS
+    statuses = {summary.task_status for summary in result.tasks}
+    if result.failed_executions or DetectMitigationActionsTaskStatus.FAILED in statuses:
+        err.write(f"{PROG}: {len(result.failed_executions)} executions FAILED\n")
+        return TASK_FAILED
+    err.write(f"{PROG}: a task was CANCELED\n")
+    return TASK_CANCELED
+
+
+def _result_document(result: MitigationResult) -> dict[str, Any]:
+    return result.model_dump(exclude_none=True)
+
+
 def _emulator(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         from .testing.__main__ import main as serve
@@ -435,7 +567,7 @@ def _emulator(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             f"the emulator needs the testing extra: pip install 'iot-detect-mitigation[testing]'"
             f" ({error})"
         ) from error
-    return serve(["--port", str(args.port)])
+    return serve(args.emulator_arguments, prog=f"{PROG} emulator")
 
 
 class _MissingExtra(Exception):
@@ -463,7 +595,11 @@ def main(
     out = out or sys.stdout
     err = err or sys.stderr
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if args.command == "emulator":
+        args.emulator_arguments = unknown
+    elif unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     # The library's warnings (retries, polls that failed) are logs: stderr.
     handler = logging.StreamHandler(err)
     handler.setFormatter(logging.Formatter(f"{PROG}: %(levelname)s: %(message)s"))

@@ -6,14 +6,14 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ._calls import Sender, Tally
 from ._errors import (
@@ -21,19 +21,25 @@ from ._errors import (
     TaskAlreadyExistsError,
     TaskCanceledError,
     TaskFailedError,
-    ThrottlingError,
-    TransportError,
     UnexpectedResponseError,
     from_botocore,
 )
+from ._incident import IncidentRun, plan_tasks
 from ._models import (
+    CancelDetectMitigationActionsTaskRequest,
+    DetectMitigationActionExecution,
+    DetectMitigationActionExecutionStatus,
     DetectMitigationActionsTaskStatus,
     DetectMitigationActionsTaskSummary,
     DetectMitigationActionsTaskTarget,
+    ListDetectMitigationActionsExecutionsRequest,
+    ListDetectMitigationActionsTasksRequest,
+    MitigationResult,
     StartDetectMitigationActionsTaskRequest,
     ViolationEventOccurrenceRange,
     describe_params,
 )
+from ._reconcile import matches, may_have_acted
 from ._retry import Retrier, RetryPolicy, positive_seconds
 from ._waiting import WaitPolicy, iter_task_updates
 
@@ -46,9 +52,12 @@ logger = logging.getLogger("iot_detect_mitigation")
 
 _START = "StartDetectMitigationActionsTask"
 _DESCRIBE = "DescribeDetectMitigationActionsTask"
+_CANCEL = "CancelDetectMitigationActionsTask"
+_LIST_TASKS = "ListDetectMitigationActionsTasks"
+_LIST_EXECUTIONS = "ListDetectMitigationActionsExecutions"
+_LARGEST_PAGE = 250
 
-# AWS returns timestamps with millisecond precision, and botocore (>= 1.40.46) sends them so.
-_TIMESTAMP_TOLERANCE = timedelta(milliseconds=1)
+M = TypeVar("M", bound=BaseModel)
 
 CONNECT_TIMEOUT = 5.0
 """Seconds to open a connection, on clients the library builds (botocore's default is 60)."""
@@ -170,6 +179,7 @@ class DetectMitigationClient:
         include_only_active_violations: bool | None = None,
         include_suppressed_alerts: bool | None = None,
         client_request_token: str | None = None,
+        capacity_timeout: float | None = None,
     ) -> str:
         """Start a task and return its id; the request is validated before anything is sent.
 
@@ -178,6 +188,11 @@ class DetectMitigationClient:
         have reached AWS (a retry of ours, or a re-send by botocore inside one attempt), the
         task is described: when it is the task this call asked for, its id is returned;
         otherwise ``TaskAlreadyExistsError`` is raised.
+
+        With ``capacity_timeout`` (seconds), a ``LimitExceededException`` from the concurrent-task
+        quota waits for a free slot, with jittered backoff, and then starts, still with the same
+        token; once ``capacity_timeout`` has run out, ``LimitExceededError`` is raised. ``None``
+        raises it at once.
         """
         request = StartDetectMitigationActionsTaskRequest(
             task_id=task_id,
@@ -189,6 +204,12 @@ class DetectMitigationClient:
             include_suppressed_alerts=include_suppressed_alerts,
             client_request_token=client_request_token or str(uuid.uuid4()),
         )
+        if capacity_timeout is None:
+            return self._start(request)
+        capacity_deadline = self._clock() + positive_seconds("capacity_timeout", capacity_timeout)
+        return self._retrier.until_capacity(lambda: self._start(request), capacity_deadline)
+
+    def _start(self, request: StartDetectMitigationActionsTaskRequest) -> str:
         start = _Start(self._sender, request)
         with start.tally.recorded():
             try:
@@ -203,10 +224,24 @@ class DetectMitigationClient:
         """An earlier request may have started the task and lost its answer: check it is ours."""
         assert start.conflict is not None
         summary = self._describe(start.request.task_id, tally=start.tally)
-        if _matches(summary, start.request):
+        if matches(summary, start.request):
             logger.info("task %s was started by an earlier request of this call", summary.task_id)
             return start.request.task_id
         raise start.conflict
+
+    def _start_or_adopt(
+        self, request: StartDetectMitigationActionsTaskRequest
+    ) -> DetectMitigationActionsTaskSummary | None:
+        """Start; if the id is taken by exactly this task (an earlier run's), adopt it."""
+        try:
+            self._start(request)
+        except TaskAlreadyExistsError:
+            summary = self._describe(request.task_id)
+            if not matches(summary, request):
+                raise
+            logger.info("task %s was started by an earlier run; adopting it", request.task_id)
+            return summary
+        return None
 
     def describe_task(self, task_id: str) -> DetectMitigationActionsTaskSummary:
         """The current state of a task."""
@@ -216,12 +251,108 @@ class DetectMitigationClient:
         self, task_id: str, *, deadline: float | None = None, tally: Tally | None = None
     ) -> DetectMitigationActionsTaskSummary:
         response = self._call(_DESCRIBE, describe_params(task_id), deadline=deadline, tally=tally)
+        return _parse(DetectMitigationActionsTaskSummary, response.get("taskSummary"), _DESCRIBE)
+
+    def cancel_task(self, task_id: str) -> None:
+        """Cancel a task in progress; its executions not yet run are SKIPPED.
+
+        AWS answers ``InvalidRequestException`` for a task that has already ended and
+        ``ResourceNotFoundException`` for an unknown one.
+        """
+        self._call(_CANCEL, CancelDetectMitigationActionsTaskRequest(task_id=task_id).to_boto3())
+
+    def list_executions(
+        self,
+        *,
+        task_id: str | None = None,
+        violation_id: str | None = None,
+        thing_name: str | None = None,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[DetectMitigationActionExecution]:
+        """Every execution that matches, one per (violation, action): which thing, and how it went.
+
+        Give either ``task_id`` or a whole time range (``start_time`` and ``end_time``), never
+        both, as AWS requires; ``violation_id`` and ``thing_name`` narrow it. Pages (of
+        ``page_size``, 1-250) are fetched as the iterator is consumed, each under the retry
+        policy. The arguments are checked when this is called, before any request.
+        """
+        request = ListDetectMitigationActionsExecutionsRequest(
+            task_id=task_id,
+            violation_id=violation_id,
+            thing_name=thing_name,
+            start_time=start_time,
+            end_time=end_time,
+            max_results=page_size,
+        )
+        return self._paginate(
+            _LIST_EXECUTIONS,
+            request.model_dump(exclude_none=True),
+            "actionsExecutions",
+            DetectMitigationActionExecution,
+        )
+
+    def list_tasks(
+        self, *, start_time: datetime, end_time: datetime, page_size: int | None = None
+    ) -> Iterator[DetectMitigationActionsTaskSummary]:
+        """Every task started between ``start_time`` and ``end_time``, as full summaries.
+
+        Pages (of ``page_size``, 1-250) are fetched as the iterator is consumed.
+        """
+        request = ListDetectMitigationActionsTasksRequest(
+            start_time=start_time, end_time=end_time, max_results=page_size
+        )
+        return self._paginate(
+            _LIST_TASKS,
+            request.model_dump(exclude_none=True),
+            "tasks",
+            DetectMitigationActionsTaskSummary,
+        )
+
+    def _paginate(
+        self,
+        operation: str,
+        params: dict[str, Any],
+        member: str,
+        model: type[M],
+        deadline: float | None = None,
+    ) -> Iterator[M]:
+        """Items of every page, fetching the next page only when the caller reaches it."""
+        page = params
+        while True:
+            response = self._call(operation, page, deadline=deadline)
+            for item in _items(response, member, operation):
+                yield _parse(model, item, operation)
+            token = response.get("nextToken")
+            if not token:
+                return
+            page = {**params, "nextToken": token}
+
+    def _executions(
+        self, task_id: str, deadline: float | None = None
+    ) -> list[DetectMitigationActionExecution]:
+        params = {"taskId": task_id, "maxResults": _LARGEST_PAGE}
+        return list(
+            self._paginate(
+                _LIST_EXECUTIONS,
+                params,
+                "actionsExecutions",
+                DetectMitigationActionExecution,
+                deadline,
+            )
+        )
+
+    def _failed_executions(
+        self, task_id: str, deadline: float
+    ) -> tuple[DetectMitigationActionExecution, ...] | None:
+        failed = DetectMitigationActionExecutionStatus.FAILED
         try:
-            return DetectMitigationActionsTaskSummary.model_validate(response["taskSummary"])
-        except (ValidationError, KeyError, TypeError) as error:
-            raise UnexpectedResponseError(
-                f"cannot read the task summary: {error}", operation_name=_DESCRIBE
-            ) from error
+            executions = self._executions(task_id, deadline)
+        except DetectMitigationError as error:
+            logger.warning("could not list the failed executions of %s: %s", task_id, error)
+            return None
+        return tuple(execution for execution in executions if execution.status == failed)
 
     def iter_task_updates(
         self,
@@ -259,10 +390,12 @@ class DetectMitigationClient:
 
         ``on_update`` is called with each summary whose status or statistics changed. A task
         that ends FAILED or CANCELED raises ``TaskFailedError`` or ``TaskCanceledError``
-        (carrying ``.summary``) unless ``raise_on_failure`` is false, in which case the summary
-        is returned. Past the deadline, ``WaitTimeoutError`` is raised, at the latest one second
-        after it.
+        (carrying ``.summary``; a ``TaskFailedError`` also carries ``.failed_executions``, which
+        thing was not mitigated and why) unless ``raise_on_failure`` is false, in which case the
+        summary is returned. Past the deadline, ``WaitTimeoutError`` is raised, at the latest one
+        second after it.
         """
+        deadline = self._clock() + positive_seconds("timeout", timeout)
         final: DetectMitigationActionsTaskSummary | None = None
         for summary in self.iter_task_updates(task_id, timeout=timeout, wait_policy=wait_policy):
             if on_update is not None:
@@ -270,10 +403,71 @@ class DetectMitigationClient:
             final = summary
         assert final is not None  # the iterator yields at least the summary that ended it
         if raise_on_failure and final.task_status == DetectMitigationActionsTaskStatus.FAILED:
-            raise TaskFailedError(f"task {task_id} FAILED", summary=final)
+            failed = self._failed_executions(task_id, deadline)
+            things = ", ".join(sorted({e.thing_name or "?" for e in failed or ()}))
+            raise TaskFailedError(
+                f"task {task_id} FAILED" + (f"; not mitigated: {things}" if things else ""),
+                summary=final,
+                failed_executions=failed,
+            )
         if raise_on_failure and final.task_status == DetectMitigationActionsTaskStatus.CANCELED:
             raise TaskCanceledError(f"task {task_id} was CANCELED", summary=final)
         return final
+
+    def mitigate_violations(
+        self,
+        violation_ids: Iterable[str],
+        *,
+        actions: list[str] | tuple[str, ...],
+        task_id_prefix: str,
+        max_concurrent_tasks: int = 5,
+        timeout: float = 600.0,
+        wait_policy: WaitPolicy | None = None,
+    ) -> MitigationResult:
+        """Mitigate many violations in as few tasks as possible, and report every execution.
+
+        The ids are de-duplicated and split into tasks of at most 25 ids; each task id is
+        ``{task_id_prefix}-`` followed by a digest of its ids and actions, so running this again
+        with the same arguments adopts the tasks it started before and starts none. At most
+        ``max_concurrent_tasks`` of its tasks are in progress at once (AWS allows 5 per account
+        by default); when other callers hold the account's slots, it waits for one with jittered
+        backoff. All tasks are waited for under one deadline, ``timeout`` seconds from now;
+        past it, ``MitigationTimeoutError`` carries what was done so far. Every request is
+        validated before the first is sent.
+        """
+        if not (isinstance(max_concurrent_tasks, int) and max_concurrent_tasks >= 1):
+            raise ValueError(f"max_concurrent_tasks must be at least 1, got {max_concurrent_tasks}")
+        plan = plan_tasks(violation_ids, actions, task_id_prefix)
+        run = IncidentRun(
+            start=self._start_or_adopt,
+            describe=lambda task, deadline: self._describe(task, deadline=deadline),
+            executions=self._executions,
+            max_concurrent=max_concurrent_tasks,
+            policy=wait_policy or WaitPolicy(),
+            sleep=self._sleep,
+            clock=self._clock,
+            rng=self._rng,
+        )
+        return run.run(plan, positive_seconds("timeout", timeout))
+
+
+def _parse(model: type[M], value: Any, operation: str) -> M:
+    """``model`` from a member of an answer, or UnexpectedResponseError naming the operation."""
+    try:
+        return model.model_validate(value)
+    except ValidationError as error:
+        raise UnexpectedResponseError(
+            f"cannot read the answer: {error}", operation_name=operation
+        ) from error
+
+
+def _items(response: dict[str, Any], member: str, operation: str) -> list[Any]:
+    items = response.get(member) or []
+    if not isinstance(items, list):
+        raise UnexpectedResponseError(
+            f"cannot read the answer: {member} is not a list", operation_name=operation
+        )
+    return items
 
 
 class _Start:
@@ -299,55 +493,6 @@ class _Start:
             self.conflict = error
             return None
         except DetectMitigationError as error:
-            self.may_have_acted |= self.tally.last > 1 or _may_have_acted(error)
+            self.may_have_acted |= self.tally.last > 1 or may_have_acted(error)
             raise
         return str(response.get("taskId") or self.request.task_id)
-
-
-def _may_have_acted(error: DetectMitigationError) -> bool:
-    """Whether a failed start may have acted on the server: a throttled request, or one that
-    never left, did nothing."""
-    if isinstance(error, TransportError):
-        return error.sent
-    return not isinstance(error, ThrottlingError)
-
-
-def _matches(
-    summary: DetectMitigationActionsTaskSummary, request: StartDetectMitigationActionsTaskRequest
-) -> bool:
-    """Whether a described task is exactly the one ``request`` asks for.
-
-    AWS does not echo the token, so target, actions, window and both flags must all agree. An
-    omitted flag means false, and an omitted window matches only a task without one.
-    """
-    got_target = summary.target
-    if got_target is None or (
-        got_target.security_profile_name,
-        got_target.behavior_name,
-        sorted(got_target.violation_ids or []),
-    ) != (
-        request.target.security_profile_name,
-        request.target.behavior_name,
-        sorted(request.target.violation_ids or []),
-    ):
-        return False
-    defined = sorted(action.name or "" for action in summary.actions_definition or [])
-    if defined != sorted(request.actions):
-        return False
-    wanted, got = request.violation_event_occurrence_range, summary.violation_event_occurrence_range
-    if (wanted is None) != (got is None):
-        return False
-    if (
-        wanted is not None
-        and got is not None
-        and (
-            got.start_time is None
-            or got.end_time is None
-            or abs(wanted.start_time - got.start_time) > _TIMESTAMP_TOLERANCE
-            or abs(wanted.end_time - got.end_time) > _TIMESTAMP_TOLERANCE
-        )
-    ):
-        return False
-    return bool(request.include_only_active_violations) == bool(
-        summary.only_active_violations_included
-    ) and bool(request.include_suppressed_alerts) == bool(summary.suppressed_alerts_included)

@@ -19,9 +19,10 @@
      │                                retried
      ├── UnexpectedResponseError      AWS answered with something this version cannot read
      └── WaitError                    a task did not end well while we waited for it
-          ├── TaskFailedError
+          ├── TaskFailedError         with the failed executions: which thing, why
           ├── TaskCanceledError
           └── WaitTimeoutError
+               └── MitigationTimeoutError   with the partial result of mitigate_violations
 
 Errors are mapped by AWS error code first: IoT answers throttling with HTTP 400. An answer with no
 known code is mapped by its HTTP status, because a proxy or load balancer answers 502, 503 or 504
@@ -37,7 +38,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from botocore import exceptions as boto
 
 if TYPE_CHECKING:
-    from ._models import DetectMitigationActionsTaskSummary
+    from ._models import (
+        DetectMitigationActionExecution,
+        DetectMitigationActionsTaskSummary,
+        MitigationResult,
+    )
 
 
 def _rebuild(cls: type[DetectMitigationError], state: dict[str, Any]) -> DetectMitigationError:
@@ -200,7 +205,22 @@ class WaitError(DetectMitigationError):
 
 
 class TaskFailedError(WaitError):
-    """The task ended FAILED."""
+    """The task ended FAILED. ``failed_executions`` says which things were not mitigated, and why.
+
+    They are listed (every page) when the wait sees the task fail; ``None`` if that listing
+    failed too, which is logged as a warning.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        summary: DetectMitigationActionsTaskSummary | None,
+        failed_executions: tuple[DetectMitigationActionExecution, ...] | None = None,
+    ) -> None:
+        super().__init__(message, summary=summary)
+        self.failed_executions = failed_executions
+        """The task's FAILED executions: thing, action, error code and message of each."""
 
 
 class TaskCanceledError(WaitError):
@@ -223,6 +243,18 @@ class WaitTimeoutError(WaitError):
         super().__init__(message, summary=summary)
         self.elapsed = elapsed
         """Seconds waited, on the monotonic clock."""
+
+
+class MitigationTimeoutError(WaitTimeoutError):
+    """``mitigate_violations`` had not finished when its deadline passed.
+
+    ``result`` holds what was done so far: the tasks that ended, the last state of the others, and
+    the violation ids whose task could not start. Running it again adopts the tasks it started.
+    """
+
+    def __init__(self, message: str, *, result: MitigationResult, elapsed: float) -> None:
+        super().__init__(message, summary=None, elapsed=elapsed)
+        self.result = result
 
 
 SERVICE_ERRORS: dict[str, type[ServiceError]] = {

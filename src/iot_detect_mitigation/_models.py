@@ -45,6 +45,8 @@ ProfileOrBehaviorName = Annotated[
 MitigationActionName = Annotated[
     str, StringConstraints(max_length=128, pattern=r"^[a-zA-Z0-9_-]+$")
 ]
+ThingName = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+PageSize = Annotated[int, Field(ge=1, le=250)]
 ClientRequestToken = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-zA-Z0-9-_]+$")
 ]
@@ -87,6 +89,13 @@ class DetectMitigationActionsTaskStatus(StrEnum):
     CANCELED = "CANCELED"
 
 
+class DetectMitigationActionExecutionStatus(StrEnum):
+    IN_PROGRESS = "IN_PROGRESS"
+    SUCCESSFUL = "SUCCESSFUL"
+    FAILED = "FAILED"
+    SKIPPED = "SKIPPED"
+
+
 class DeviceCertificateUpdateAction(StrEnum):
     DEACTIVATE = "DEACTIVATE"
 
@@ -111,6 +120,9 @@ class LogLevel(StrEnum):
 # pydantic's left-to-right union does it in its core, with no Python validator.
 OpenTaskStatus = Annotated[
     DetectMitigationActionsTaskStatus | str, Field(union_mode="left_to_right")
+]
+OpenExecutionStatus = Annotated[
+    DetectMitigationActionExecutionStatus | str, Field(union_mode="left_to_right")
 ]
 OpenDeviceCertificateUpdateAction = Annotated[
     DeviceCertificateUpdateAction | str, Field(union_mode="left_to_right")
@@ -186,8 +198,7 @@ class ViolationEventOccurrenceRange(_RequestShape):
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
-        if self.start_time > self.end_time:
-            raise ValueError("start_time must not be after end_time")
+        _ordered_range(self.start_time, self.end_time)
         return self
 
 
@@ -258,6 +269,68 @@ def describe_params(task_id: str) -> dict[str, Any]:
     if type(task_id) is str and len(task_id) <= 128 and _PLAINLY_VALID_TASK_ID.fullmatch(task_id):
         return {"taskId": task_id}
     return DescribeDetectMitigationActionsTaskRequest(task_id=task_id).to_boto3()
+
+
+class CancelDetectMitigationActionsTaskRequest(_RequestShape):
+    """What ``CancelDetectMitigationActionsTask`` sends."""
+
+    task_id: TaskId
+
+    def to_boto3(self) -> dict[str, Any]:
+        """The keyword arguments of ``iot.cancel_detect_mitigation_actions_task``."""
+        return {"taskId": self.task_id}
+
+
+def _ordered_range(start: datetime | None, end: datetime | None) -> None:
+    if start is not None and end is not None and start > end:
+        raise ValueError("start_time must not be after end_time")
+
+
+class ListDetectMitigationActionsExecutionsRequest(_RequestShape):
+    """What ``ListDetectMitigationActionsExecutions`` sends for one page.
+
+    AWS requires either a task id or a whole time range (both ends), never both.
+    """
+
+    task_id: TaskId | None = None
+    """List the executions of this task."""
+    violation_id: ViolationId | None = None
+    """Only the executions for this violation."""
+    thing_name: ThingName | None = None
+    """Only the executions on this thing."""
+    start_time: WireTimestamp | None = None
+    """List the executions that started at or after this moment (with ``end_time``)."""
+    end_time: WireTimestamp | None = None
+    """... and at or before this one."""
+    max_results: PageSize | None = None
+    """Executions per page, 1-250 (AWS's default is 25)."""
+    next_token: str | None = None
+
+    @model_validator(mode="after")
+    def _task_or_range(self) -> Self:
+        if (self.start_time is None) != (self.end_time is None):
+            raise ValueError("give both start_time and end_time, or neither")
+        if (self.task_id is None) == (self.start_time is None):
+            raise ValueError("give either task_id or a time range (start_time and end_time)")
+        _ordered_range(self.start_time, self.end_time)
+        return self
+
+
+class ListDetectMitigationActionsTasksRequest(_RequestShape):
+    """What ``ListDetectMitigationActionsTasks`` sends for one page."""
+
+    start_time: WireTimestamp
+    """List the tasks that started at or after this moment ..."""
+    end_time: WireTimestamp
+    """... and at or before this one."""
+    max_results: PageSize | None = None
+    """Tasks per page, 1-250."""
+    next_token: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        _ordered_range(self.start_time, self.end_time)
+        return self
 
 
 class DetectMitigationActionsTaskTargetOutput(_ResponseShape):
@@ -371,3 +444,52 @@ _TERMINAL = frozenset(
         DetectMitigationActionsTaskStatus.CANCELED,
     }
 )
+
+
+class DetectMitigationActionExecution(_ResponseShape):
+    """One mitigation action applied to one violation: which thing, and how it went.
+
+    Only ``ListDetectMitigationActionsExecutions`` says which thing failed and why; a task
+    summary gives counts.
+    """
+
+    task_id: str | None = None
+    violation_id: str | None = None
+    action_name: str | None = None
+    thing_name: str | None = None
+    """The thing the action was applied to."""
+    execution_start_date: ResponseTimestamp | None = None
+    execution_end_date: ResponseTimestamp | None = None
+    status: OpenExecutionStatus | None = None
+    """IN_PROGRESS, SUCCESSFUL, FAILED or SKIPPED; an unknown status is kept as a string."""
+    error_code: str | None = None
+    """Why the execution failed, as AWS names it."""
+    message: str | None = None
+    """What AWS said about the failure."""
+
+
+class MitigationResult(_ResponseShape):
+    """What ``mitigate_violations`` did: every task's final summary and every execution."""
+
+    tasks: list[DetectMitigationActionsTaskSummary] = Field(default_factory=list)
+    """The final summary of each task, in the order they were planned."""
+    executions: list[DetectMitigationActionExecution] = Field(default_factory=list)
+    """Every execution of those tasks: one per (violation, action)."""
+    pending_violation_ids: list[str] = Field(default_factory=list)
+    """Violations whose task never started (only in a timeout's partial result)."""
+
+    @property
+    def failed_executions(self) -> list[DetectMitigationActionExecution]:
+        """The executions that FAILED: which thing, which action, the error code and message."""
+        failed = DetectMitigationActionExecutionStatus.FAILED
+        return [execution for execution in self.executions if execution.status == failed]
+
+    @property
+    def succeeded(self) -> bool:
+        """Whether every task ended SUCCESSFUL, no execution failed and no violation was left."""
+        successful = DetectMitigationActionsTaskStatus.SUCCESSFUL
+        return (
+            not self.pending_violation_ids
+            and not self.failed_executions
+            and all(task.task_status == successful for task in self.tasks)
+        )

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from ._errors import DetectMitigationError
+from ._errors import DetectMitigationError, LimitExceededError
 
 if TYPE_CHECKING:
     from tenacity import RetryCallState, Retrying
@@ -91,6 +91,15 @@ class RetryPolicy:
     def backoff(self, retry_number: int, rng: random.Random) -> float:
         """Seconds to sleep before retry number ``retry_number`` (1 for the first retry)."""
         return rng.uniform(0, capped_growth(self.base_delay, 2.0, retry_number - 1, self.max_delay))
+
+
+def capacity_backoff(wait_number: int, rng: random.Random) -> float:
+    """Seconds before trying again for a free task slot: 1 s doubling to 30 s, times U(0.5, 1).
+
+    Waiters keep at least half the delay, so that many of them do not spend the 10 starts per
+    second an account allows on asking again at once.
+    """
+    return capped_growth(1.0, 2.0, wait_number - 1, 30.0) * rng.uniform(0.5, 1.0)
 
 
 def _is_retryable(error: BaseException) -> bool:
@@ -190,3 +199,30 @@ class Retrier:
 
             retrying = retrying.copy(stop=stop)
         return retrying(numbered)
+
+    def until_capacity(self, attempt: Callable[[], T], deadline: float) -> T:
+        """Repeat ``attempt`` while the concurrent-task quota refuses it, until ``deadline``.
+
+        The last try comes at the deadline at the latest; after it, ``LimitExceededError`` is
+        raised as without waiting.
+        """
+        from tenacity import Retrying, retry_if_exception_type
+
+        def wait(state: RetryCallState) -> float:
+            remaining = max(0.0, deadline - self._clock())
+            return min(capacity_backoff(state.attempt_number, self._rng), remaining)
+
+        retrying = Retrying(
+            stop=lambda _: self._clock() >= deadline,
+            wait=wait,
+            retry=retry_if_exception_type(LimitExceededError),
+            sleep=self._sleep,
+            before_sleep=_log_capacity,
+            reraise=True,
+        )
+        return retrying(attempt)
+
+
+def _log_capacity(state: RetryCallState) -> None:
+    delay = state.next_action.sleep if state.next_action else 0.0
+    logger.info("no free task slot (LimitExceededException); trying again in %.1fs", delay)

@@ -15,7 +15,15 @@ Where AWS publishes no rule, the emulator chooses, and says so here:
 - A reused taskId or clientRequestToken gives TaskAlreadyExistsException, even when a retry
   repeats both.
 - actionParams must name exactly one kind of action. Deleting an unknown action succeeds.
-- List operations return 25 items per page unless maxResults says otherwise.
+- List operations return 25 items per page unless maxResults says otherwise. A nextToken
+  names the last item returned, so items added or deleted between pages are neither skipped
+  nor repeated; items created meanwhile come after the ones that existed.
+- ListDetectMitigationActionsExecutions needs a taskId or a whole time range, not both, as AWS
+  documents.
+- An empty path label, such as actionName "" (botocore sends it; newer SDKs refuse it), gets
+  InvalidRequestException for that member, as AWS's validation of its pattern would.
+- The server's controls live under /_emulator/ (see docs/testing.md); `reset` clears a
+  region's violations, mitigation actions, tasks and controls, not moto's things and groups.
 """
 
 from __future__ import annotations

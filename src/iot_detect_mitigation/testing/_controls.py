@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ._errors import DetectMitigationError, error_class
+from ._model import check_operation
 from ._records import Execution, Task
 
 ExecutionPredicate = Callable[[Execution], bool]
@@ -41,6 +42,39 @@ class TaskDuration:
         if task.describes >= self.describes:
             return total, True
         return total * task.describes // self.describes, False
+
+
+def task_duration(describes: int | None = None, seconds: float | None = None) -> TaskDuration:
+    """The duration set_task_duration sets: exactly one of the two, neither negative."""
+    if (describes is None) == (seconds is None):
+        raise ValueError("pass exactly one of describes= or seconds=")
+    return TaskDuration(seconds=seconds) if describes is None else TaskDuration(describes)
+
+
+def check_quota(quota: int) -> int:
+    if quota < 0:
+        raise ValueError("the quota cannot be negative")
+    return quota
+
+
+def check_rate_limit(limit: int | None) -> int | None:
+    if limit is not None and limit < 1:
+        raise ValueError(
+            "the rate limit must be at least 1 request per second (None or null: no limit)"
+        )
+    return limit
+
+
+def check_count(count: int) -> int:
+    if count < 0:
+        raise ValueError("count cannot be negative")
+    return count
+
+
+def check_error_code(error_code: str) -> str:
+    """An error code the IoT model defines, so a fault gets the model's HTTP status."""
+    error_class(error_code)
+    return error_code
 
 
 @dataclass(frozen=True)
@@ -84,8 +118,8 @@ class FaultQueue:
         self._queued: dict[str, deque[DetectMitigationError]] = {}
 
     def add(self, operation: str, error_code: str, count: int, message: str | None) -> None:
-        if count < 0:
-            raise ValueError("count cannot be negative")
+        check_operation(operation)
+        check_count(count)
         cls = error_class(error_code)
         text = message or f"Injected {error_code} for {operation}"
         self._queued.setdefault(operation, deque()).extend(cls(text) for _ in range(count))
@@ -106,9 +140,7 @@ class RateLimiter:
         self._accepted: dict[str, deque[datetime]] = {}
 
     def set_limit(self, limit: int | None) -> None:
-        if limit is not None and limit < 1:
-            raise ValueError("the rate limit must be at least 1 request per second, or None")
-        self.limit = limit
+        self.limit = check_rate_limit(limit)
         self._accepted.clear()
 
     def admit(self, operation: str, now: datetime) -> bool:

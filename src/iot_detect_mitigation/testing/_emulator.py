@@ -11,12 +11,18 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.iot.models import iot_backends
 
 from ._clock import Clock, as_utc, system_clock
-from ._controls import ExecutionPredicate, TaskDuration, failure_rule
-from ._model import check_operation
+from ._controls import ExecutionPredicate, check_quota, failure_rule, task_duration
 from ._records import Execution, Task, Violation
 from ._state import DEFAULT_CONCURRENT_TASK_QUOTA, DetectMitigationState, state_for
 
 _VIOLATION_ID = re.compile(r"[a-zA-Z0-9\-]{1,128}")
+
+
+def check_violation_id(violation_id: str) -> str:
+    """AWS's rule for violation ids, so a seeded violation can be named in a task's target."""
+    if _VIOLATION_ID.fullmatch(violation_id) is None:
+        raise ValueError(f"invalid violation id {violation_id!r}: AWS allows [a-zA-Z0-9-]{{1,128}}")
+    return violation_id
 
 
 class DetectMitigationEmulator:
@@ -60,10 +66,7 @@ class DetectMitigationEmulator:
         suppressed: bool = False,
     ) -> Violation:
         """Seed (or replace) a violation; `at` defaults to the emulator clock's now."""
-        if _VIOLATION_ID.fullmatch(violation_id) is None:
-            raise ValueError(
-                f"invalid violation id {violation_id!r}: AWS allows [a-zA-Z0-9-]{{1,128}}"
-            )
+        check_violation_id(violation_id)
         state = self._state
         with state.lock:
             moment = as_utc(at) if at is not None else state.now()
@@ -89,9 +92,7 @@ class DetectMitigationEmulator:
         Pass exactly one. `seconds` is measured on the clock given to set_clock (wall time unless
         set). The default is describes=2.
         """
-        if (describes is None) == (seconds is None):
-            raise ValueError("pass exactly one of describes= or seconds=")
-        duration = TaskDuration(seconds=seconds) if describes is None else TaskDuration(describes)
+        duration = task_duration(describes, seconds)
         with self._state.lock:
             self._state.duration = duration
 
@@ -125,7 +126,6 @@ class DetectMitigationEmulator:
         self, operation: str, error_code: str, count: int = 1, message: str | None = None
     ) -> None:
         """Make the next `count` calls of `operation` fail with `error_code` (model's status)."""
-        check_operation(operation)
         with self._state.lock:
             self._state.faults.add(operation, error_code, count, message)
 
@@ -143,13 +143,14 @@ class DetectMitigationEmulator:
 
     def set_concurrent_task_quota(self, quota: int = DEFAULT_CONCURRENT_TASK_QUOTA) -> None:
         """Allow this many tasks IN_PROGRESS at once (AWS's adjustable default is 5)."""
-        if quota < 0:
-            raise ValueError("the quota cannot be negative")
         with self._state.lock:
-            self._state.concurrent_task_quota = quota
+            self._state.concurrent_task_quota = check_quota(quota)
 
     def reset(self) -> None:
-        """Clear this region's emulator state and controls (moto's other IoT data stays)."""
+        """Clear this region's violations, mitigation actions, tasks and controls.
+
+        moto's other IoT data (things, thing groups) stays.
+        """
         with self._state.lock:
             self._state.reset()
 

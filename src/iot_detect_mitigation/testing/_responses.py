@@ -6,6 +6,7 @@ service model, so botocore parses every answer (timestamps travel as epoch secon
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -58,8 +59,10 @@ def _present(values: Mapping[str, Any]) -> dict[str, Any]:
 
 def _range(params: Mapping[str, Any]) -> tuple[datetime, datetime] | None:
     start, end = params.get("startTime"), params.get("endTime")
-    if start is None or end is None:
+    if start is None and end is None:
         return None
+    if start is None or end is None:
+        raise InvalidRequestException("startTime and endTime must be given together")
     start, end = as_utc(start), as_utc(end)
     if start > end:
         raise InvalidRequestException("startTime must not be after endTime")
@@ -94,7 +97,11 @@ def _describe_action(state: DetectMitigationState, params: dict[str, Any]) -> di
 
 def _list_actions(state: DetectMitigationState, params: dict[str, Any]) -> dict[str, Any]:
     kind = params.get("actionType")
-    actions = [a for a in state.actions.values() if kind is None or a.action_type == kind]
+    actions = [
+        ((state.action_positions[a.name],), a)
+        for a in state.actions.values()
+        if kind is None or a.action_type == kind
+    ]
     found, token = page(actions, params.get("maxResults"), params.get("nextToken"))
     identifiers = [
         {"actionName": a.name, "actionArn": a.arn, "creationDate": a.created} for a in found
@@ -177,7 +184,11 @@ def _describe_task(state: DetectMitigationState, params: dict[str, Any]) -> dict
 def _list_tasks(state: DetectMitigationState, params: dict[str, Any]) -> dict[str, Any]:
     bounds = _range(params)
     state.settle_all()
-    tasks = [task for task in state.tasks.values() if _within(task.start, bounds)]
+    tasks = [
+        ((state.task_positions[task.task_id],), task)
+        for task in state.tasks.values()
+        if _within(task.start, bounds)
+    ]
     found, token = page(tasks, params.get("maxResults"), params.get("nextToken"))
     return _present({"tasks": [task_summary(task) for task in found], "nextToken": token})
 
@@ -205,6 +216,11 @@ def execution_wire(execution: Execution) -> dict[str, Any]:
 
 def _list_executions(state: DetectMitigationState, params: dict[str, Any]) -> dict[str, Any]:
     bounds = _range(params)
+    if (params.get("taskId") is None) == (bounds is None):
+        # The API reference: "specify either the startTime and endTime or the taskId, but not both".
+        raise InvalidRequestException(
+            "Specify either the taskId or the startTime and endTime, but not both"
+        )
     state.settle_all()
     wanted = {
         "task_id": params.get("taskId"),
@@ -212,9 +228,9 @@ def _list_executions(state: DetectMitigationState, params: dict[str, Any]) -> di
         "thing_name": params.get("thingName"),
     }
     found = [
-        execution
-        for executions in state.executions.values()
-        for execution in executions
+        ((state.task_positions[task_id], index), execution)
+        for task_id, executions in state.executions.items()
+        for index, execution in enumerate(executions)
         if all(value is None or getattr(execution, key) == value for key, value in wanted.items())
         and _within(execution.start, bounds)
     ]
@@ -240,25 +256,35 @@ HANDLERS: Mapping[str, Callable[[IoTResponse], ActionResult]] = {
 }
 
 
-def _unrouted_operations() -> dict[tuple[str, str], str]:
-    """(method, path) of our operations on fixed paths that moto routes only with required queries.
+def _unrouted_operations() -> dict[tuple[str, str], tuple[str, tuple[str, ...]]]:
+    """(method, path) of requests moto would route wrongly or not at all, and what they are.
 
-    moto's router needs every required query-string member to pick such an operation, so a
-    request missing one would get a bare 404 instead of AWS's InvalidRequestException.
+    - An operation on a fixed path with required query members: moto's router needs all of
+      them to pick it, so a request missing one would get a bare 404 instead of AWS's
+      InvalidRequestException.
+    - An operation whose path labels are empty, as botocore sends `actionName=""`
+      (`GET /mitigationactions/actions/`): moto's router ignores the trailing slash and answers
+      with the list operation, which the client then misreads as a describe. The labels are
+      required members whose patterns need a character, so the answer is AWS's validation
+      error for them (InvalidRequestException), as for any other broken constraint.
     """
-    found = {}
+    found: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
     for operation in HANDLERS:
         model = service_model().operation_model(operation)
+        method, uri = model.http["method"], model.http["requestUri"]
+        labels = tuple(re.findall(r"{(\w+)}", uri))
+        if labels:
+            found[(method, re.sub(r"{\w+}", "", uri))] = (operation, labels)
+            continue
         shape = model.input_shape
-        uri = model.http["requestUri"]
         queries = [
             name
             for name in (shape.required_members if shape is not None else [])
             if shape is not None
             and shape.members[name].serialization.get("location") == "querystring"
         ]
-        if queries and "{" not in uri:
-            found[(model.http["method"], uri)] = operation
+        if queries:
+            found[(method, uri)] = (operation, ())
     return found
 
 
@@ -266,10 +292,12 @@ def _route_fallback(get_action: Callable[[IoTResponse], str]) -> Callable[[IoTRe
     unrouted = _unrouted_operations()
 
     def _get_action(self: IoTResponse) -> str:
-        action = get_action(self)
-        if action:
-            return action
-        return unrouted.get((self.method, self.path), action)
+        known = unrouted.get((self.method, self.path))
+        if known is not None and (known[1] or not get_action(self)):
+            operation, labels = known
+            self.uri_match = dict.fromkeys(labels, "")
+            return operation
+        return get_action(self)
 
     return _get_action
 

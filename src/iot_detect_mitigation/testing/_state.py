@@ -6,6 +6,7 @@ boto3 in-process, the server's threads) sees one copy. One re-entrant lock guard
 
 from __future__ import annotations
 
+import itertools
 import threading
 import uuid
 from collections import Counter
@@ -83,6 +84,10 @@ class DetectMitigationState:
         self.actions: dict[str, MitigationAction] = {}
         self.tasks: dict[str, Task] = {}
         self.executions: dict[str, list[Execution]] = {}
+        # Creation numbers: list operations page by them (see _paging), so they never change.
+        self.action_positions: dict[str, int] = {}
+        self.task_positions: dict[str, int] = {}
+        self._sequence = itertools.count()
         self._durations: dict[str, TaskDuration] = {}
         self._tokens: set[str] = set()
 
@@ -124,6 +129,7 @@ class DetectMitigationState:
             created=self.now(),
         )
         self.actions[name] = action
+        self.action_positions[name] = next(self._sequence)
         return action
 
     def describe_action(self, name: str) -> MitigationAction:
@@ -135,6 +141,7 @@ class DetectMitigationState:
     def delete_action(self, name: str) -> None:
         """Deleting an unknown action succeeds: the model lists no ResourceNotFound for it."""
         self.actions.pop(name, None)
+        self.action_positions.pop(name, None)
 
     # Tasks
 
@@ -184,6 +191,7 @@ class DetectMitigationState:
         )
         violations = self._select(task)
         self.tasks[task_id] = task
+        self.task_positions[task_id] = next(self._sequence)
         self._tokens.add(client_request_token)
         self._durations[task_id] = self.duration
         self.executions[task_id] = [

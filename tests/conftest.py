@@ -6,11 +6,16 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
 from hypothesis import HealthCheck, settings
 
+from iot_detect_mitigation.testing import DetectMitigationEmulator, EmulatorServer
+
 from .fake_time import FakeTime
+from .proxy import FaultProxy, fault_proxy
 
 settings.register_profile(
     "default", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -35,6 +40,49 @@ def fake_aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def time() -> FakeTime:
     return FakeTime()
+
+
+# The emulator over real loopback HTTP, for the modules that test the client against it.
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[EmulatorServer]:
+    with EmulatorServer() as running:
+        yield running
+
+
+@pytest.fixture
+def iot(server: EmulatorServer) -> Any:
+    """A boto3 client on a fresh emulator with a "quarantine" group and the action that fills it."""
+    server.reset()
+    iot = boto3.client("iot", region_name="us-east-1", endpoint_url=server.endpoint_url)
+    iot.create_thing_group(thingGroupName="quarantine")
+    iot.create_mitigation_action(
+        actionName="quarantine",
+        roleArn="arn:aws:iam::123456789012:role/mitigation",
+        actionParams={"addThingsToThingGroupParams": {"thingGroupNames": ["quarantine"]}},
+    )
+    return iot
+
+
+@pytest.fixture
+def emulator(server: EmulatorServer, iot: Any) -> DetectMitigationEmulator:
+    return server.emulator("us-east-1")
+
+
+@pytest.fixture
+def sensor(iot: Any, emulator: DetectMitigationEmulator) -> str:
+    """One thing, "sensor", with one violation, "v-1", of profile "p" and behavior "b"."""
+    iot.create_thing(thingName="sensor")
+    emulator.add_violation("v-1", thing_name="sensor", security_profile_name="p", behavior_name="b")
+    return "v-1"
+
+
+@pytest.fixture
+def proxy(server: EmulatorServer) -> Iterator[tuple[FaultProxy, str]]:
+    """A misbehaving proxy in front of the server, and its endpoint."""
+    with fault_proxy(server.endpoint_url) as running:
+        yield running
 
 
 AWS_CLI_VARIABLE = "IOT_DETECT_MITIGATION_AWS_CLI"

@@ -162,7 +162,8 @@ def fault_proxy(upstream: str) -> Iterator[tuple[FaultProxy, str]]:
     proxy = FaultProxy(upstream)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(proxy))
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutdown() waits for the loop to notice, once per test.
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield proxy, f"http://127.0.0.1:{server.server_address[1]}"

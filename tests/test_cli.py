@@ -17,7 +17,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.metadata import entry_points
@@ -37,15 +36,10 @@ COMMAND = [sys.executable, "-m", "iot_detect_mitigation"]
 BOUND = 60  # seconds any one run may take before the test fails
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[EmulatorServer]:
-    with EmulatorServer() as running:
-        yield running
-
-
 @pytest.fixture
 def emulator(server: EmulatorServer) -> DetectMitigationEmulator:
-    """A fresh account: a quarantine group and action, and two violating things."""
+    """Instead of conftest's: a fresh account in REGION with a quarantine group and action, and
+    two violating things; the server is conftest's."""
     server.reset()
     iot = boto3.client("iot", region_name=REGION, endpoint_url=server.endpoint_url)
     iot.create_thing_group(thingGroupName="quarantine")

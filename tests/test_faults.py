@@ -6,9 +6,7 @@ import logging
 import random
 import threading
 from collections import Counter
-from collections.abc import Iterator
 
-import boto3
 import pytest
 
 from iot_detect_mitigation import (
@@ -20,42 +18,22 @@ from iot_detect_mitigation import (
 )
 from iot_detect_mitigation.testing import DetectMitigationEmulator, EmulatorServer
 
-from .proxy import FAULTS, FaultProxy, fault_proxy
+from .proxy import FAULTS, FaultProxy
 
 SEQUENCES = 200
 POLICY = RetryPolicy(max_attempts=6, base_delay=0.001, max_delay=0.002)
 TARGET = DetectMitigationActionsTaskTarget(violation_ids=["v-1"])
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[EmulatorServer]:
-    with EmulatorServer() as running:
-        yield running
+pytestmark = pytest.mark.usefixtures("sensor")
 
 
 @pytest.fixture
-def emulator(server: EmulatorServer) -> DetectMitigationEmulator:
-    server.reset()
-    emulator = server.emulator("us-east-1")
-    iot = boto3.client("iot", region_name="us-east-1", endpoint_url=server.endpoint_url)
-    iot.create_thing(thingName="sensor")
-    iot.create_thing_group(thingGroupName="quarantine")
-    iot.create_mitigation_action(
-        actionName="quarantine",
-        roleArn="arn:aws:iam::123456789012:role/mitigation",
-        actionParams={"addThingsToThingGroupParams": {"thingGroupNames": ["quarantine"]}},
+def proxied(proxy: tuple[FaultProxy, str]) -> tuple[FaultProxy, DetectMitigationClient]:
+    faults, endpoint = proxy
+    return faults, DetectMitigationClient(
+        region_name="us-east-1", endpoint_url=endpoint, retry_policy=POLICY
     )
-    emulator.add_violation("v-1", thing_name="sensor", security_profile_name="p", behavior_name="b")
-    return emulator
-
-
-@pytest.fixture
-def proxied(server: EmulatorServer) -> Iterator[tuple[FaultProxy, DetectMitigationClient]]:
-    with fault_proxy(server.endpoint_url) as (proxy, endpoint):
-        client = DetectMitigationClient(
-            region_name="us-east-1", endpoint_url=endpoint, retry_policy=POLICY
-        )
-        yield proxy, client
 
 
 def test_randomized_fault_sequences_start_exactly_one_task_each(

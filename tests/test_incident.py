@@ -3,11 +3,8 @@ holding the account's slots, re-runs that adopt, results per device, and one dea
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
-import boto3
 import pytest
 from pydantic import ValidationError
 
@@ -20,33 +17,12 @@ from iot_detect_mitigation import (
 )
 from iot_detect_mitigation.testing import DetectMitigationEmulator, EmulatorServer
 
-from .test_lifecycle import SharedTime, seed
+from .fleet import SharedTime, most_in_progress_at_once, seed
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[EmulatorServer]:
-    with EmulatorServer() as running:
-        yield running
-
-
-@pytest.fixture
-def iot(server: EmulatorServer) -> Any:
-    server.reset()
-    iot = boto3.client("iot", region_name="us-east-1", endpoint_url=server.endpoint_url)
-    iot.create_thing_group(thingGroupName="quarantine")
-    iot.create_mitigation_action(
-        actionName="quarantine",
-        roleArn="arn:aws:iam::123456789012:role/mitigation",
-        actionParams={"addThingsToThingGroupParams": {"thingGroupNames": ["quarantine"]}},
-    )
-    return iot
-
-
-@pytest.fixture
-def emulator(server: EmulatorServer, iot: Any) -> DetectMitigationEmulator:
-    emulator = server.emulator("us-east-1")
+@pytest.fixture(autouse=True)
+def twenty_second_tasks(emulator: DetectMitigationEmulator) -> None:
     emulator.set_task_duration(seconds=20)
-    return emulator
 
 
 @pytest.fixture
@@ -67,19 +43,6 @@ def client(server: EmulatorServer, time: SharedTime) -> DetectMitigationClient:
 def quarantined(iot: Any) -> set[str]:
     pages = iot.get_paginator("list_things_in_thing_group").paginate(thingGroupName="quarantine")
     return {thing for page in pages for thing in page["things"]}
-
-
-def most_in_progress_at_once(emulator: DetectMitigationEmulator) -> int:
-    """From the tasks' own start and end times on the emulator's clock."""
-    edges: list[tuple[datetime, int]] = []
-    for task in emulator.tasks.values():
-        assert task.end is not None
-        edges += [(task.start, 1), (task.end, -1)]
-    running = most = 0
-    for _, step in sorted(edges, key=lambda edge: (edge[0], edge[1])):  # ends before starts
-        running += step
-        most = max(most, running)
-    return most
 
 
 def test_many_violations_become_the_fewest_tasks_within_the_cap(

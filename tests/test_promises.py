@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pickle
 import time
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,9 +27,9 @@ from iot_detect_mitigation import (
     WaitPolicy,
     WaitTimeoutError,
 )
-from iot_detect_mitigation.testing import DetectMitigationEmulator, EmulatorServer
+from iot_detect_mitigation.testing import DetectMitigationEmulator
 
-from .proxy import FaultProxy, fault_proxy, silent_endpoint
+from .proxy import FaultProxy, silent_endpoint
 
 FAST = RetryPolicy(max_attempts=6, base_delay=0.001, max_delay=0.002)
 PATIENT = RetryPolicy(max_attempts=20, base_delay=1.0, max_delay=20.0, max_total_delay=600.0)
@@ -39,32 +38,7 @@ DEADLINE_SLACK = 1.0
 """The promise: a wait ends no later than one second after its deadline."""
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[EmulatorServer]:
-    with EmulatorServer() as running:
-        yield running
-
-
-@pytest.fixture
-def emulator(server: EmulatorServer) -> DetectMitigationEmulator:
-    server.reset()
-    emulator = server.emulator("us-east-1")
-    iot = boto3.client("iot", region_name="us-east-1", endpoint_url=server.endpoint_url)
-    iot.create_thing(thingName="sensor")
-    iot.create_thing_group(thingGroupName="quarantine")
-    iot.create_mitigation_action(
-        actionName="quarantine",
-        roleArn="arn:aws:iam::123456789012:role/mitigation",
-        actionParams={"addThingsToThingGroupParams": {"thingGroupNames": ["quarantine"]}},
-    )
-    emulator.add_violation("v-1", thing_name="sensor", security_profile_name="p", behavior_name="b")
-    return emulator
-
-
-@pytest.fixture
-def proxy(server: EmulatorServer) -> Iterator[tuple[FaultProxy, str]]:
-    with fault_proxy(server.endpoint_url) as running:
-        yield running
+pytestmark = pytest.mark.usefixtures("sensor")
 
 
 def _client(endpoint: str, policy: RetryPolicy = FAST) -> DetectMitigationClient:

@@ -33,8 +33,13 @@ $(AWSCLI)/bin/aws:
 
 # coverage runs pytest (not pytest-cov): the pytest11 plugin imports the package before
 # pytest-cov would start measuring. It measures the emulator servers the tests start too.
+# Two workers, one per core, each taking whole test modules, so module-scoped servers are
+# started once per module as in a serial run.
 unit: $(STAMP) $(AWSCLI)/bin/aws
-	IOT_DETECT_MITIGATION_AWS_CLI=$(CURDIR)/$(AWSCLI)/bin/aws $(BIN)/coverage run -m pytest
+	rm -f .coverage .coverage.*
+	IOT_DETECT_MITIGATION_AWS_CLI=$(CURDIR)/$(AWSCLI)/bin/aws \
+		$(BIN)/coverage run -m pytest -n 2 --dist loadfile
+	$(BIN)/coverage combine -q
 	$(BIN)/coverage report
 
 docs: $(STAMP)

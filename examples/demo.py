@@ -3,10 +3,14 @@
 It quarantines the things that violated an ML Detect behavior in the last hour: it creates a
 quarantine thing group and a mitigation action that fills it, seeds violations, starts a task on
 the security profile and behavior, shows its progress (redrawn on one line on a terminal, one
-line per change otherwise), prints the final summary and checks the quarantine. It exits non-zero
-if any step fails. Nothing here reaches AWS: credentials are fake and moto answers every call.
+line per change otherwise) and prints the final summary. It ends with the results per device:
+which things were quarantined, and which failed and why. One mitigation fails on purpose, as on a
+real bad day, so that the table shows what a failure looks like. It exits non-zero if anything
+differs from what it expects. Nothing here reaches AWS: credentials are fake and moto answers
+every call.
 
-``--fail THING`` makes the mitigation of THING fail, to show what a failed task looks like.
+``--fail THING`` chooses which things' mitigation fails (light-021 by default); ``--no-fail``
+injects no failure.
 """
 
 from __future__ import annotations
@@ -24,10 +28,13 @@ from unittest import mock
 import boto3
 
 from iot_detect_mitigation import (
+    DetectMitigationActionExecution,
+    DetectMitigationActionExecutionStatus,
     DetectMitigationActionsTaskSummary,
     DetectMitigationActionsTaskTarget,
     DetectMitigationClient,
     DetectMitigationError,
+    TaskFailedError,
     ViolationEventOccurrenceRange,
     WaitError,
     WaitPolicy,
@@ -42,6 +49,11 @@ ACTION = "quarantine-violators"
 ROLE = "arn:aws:iam::123456789012:role/device-defender-mitigation"
 VIOLATORS = ["light-007", "light-013", "light-021", "light-042"]
 OLD_VIOLATOR = "light-099"  # violated two days ago: outside the window, so left alone
+INJECTED_FAILURE = "light-021"
+FAILURE_CODE, FAILURE_MESSAGE = (
+    "DeviceUnreachable",
+    "the thing did not answer (injected by the demo)",
+)
 
 # The emulated task ends on its 4th describe; polling once a second shows each step.
 EVERY_SECOND = WaitPolicy(min_delay=1.0, max_delay=1.0, jitter=0.0)
@@ -62,13 +74,39 @@ def fake_aws_environment() -> Iterator[None]:
         yield
 
 
-def table(rows: Sequence[tuple[str, str]]) -> str:
-    """A two-column plain-text table."""
-    left = max(len(key) for key, _ in rows)
-    right = max(len(value) for _, value in rows)
-    rule = f"+-{'-' * left}-+-{'-' * right}-+"
-    lines = [rule, *(f"| {key:<{left}} | {value:<{right}} |" for key, value in rows), rule]
-    return "\n".join(lines)
+def table(rows: Sequence[Sequence[str]], *, header: bool = False) -> str:
+    """A plain-text table, as wide as its widest cell in each column."""
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    rule = "+" + "+".join("-" * (width + 2) for width in widths) + "+"
+    lines = [
+        "| "
+        + " | ".join(f"{cell:<{width}}" for cell, width in zip(row, widths, strict=True))
+        + " |"
+        for row in rows
+    ]
+    if header:
+        lines.insert(1, rule)
+    return "\n".join([rule, *lines, rule])
+
+
+def device_rows(
+    executions: Sequence[DetectMitigationActionExecution], left_alone: Sequence[str]
+) -> list[tuple[str, str, str]]:
+    """Results per device: quarantined, FAILED with AWS's error code and message, or left alone."""
+    rows = [("Thing", "Result", "Why")]
+    for execution in sorted(executions, key=lambda e: e.thing_name or ""):
+        if execution.status == DetectMitigationActionExecutionStatus.FAILED:
+            rows.append(
+                (
+                    execution.thing_name or "?",
+                    "FAILED",
+                    f"{execution.error_code}: {execution.message}",
+                )
+            )
+        else:
+            rows.append((execution.thing_name or "?", "quarantined", "-"))
+    rows += [(thing, "left alone", "violated outside the window") for thing in left_alone]
+    return rows
 
 
 def summary_rows(summary: DetectMitigationActionsTaskSummary) -> list[tuple[str, str]]:
@@ -124,7 +162,8 @@ def end_progress_line(out: TextIO) -> None:
 
 
 def run(*, fail: Sequence[str], sleep: Callable[[float], None], out: TextIO) -> int:
-    """The demo's story, step by step; 0 when the quarantine holds exactly the recent violators."""
+    """The demo's story, step by step; 0 when every recent violator was quarantined, except the
+    ones whose failure was injected, which the results show with their error."""
     with mock_detect_mitigation(region_name=REGION) as emulator:
         # 1. What an operator sets up once: a quarantine group and an action that fills it.
         iot = boto3.client("iot", region_name=REGION)
@@ -147,7 +186,9 @@ def run(*, fail: Sequence[str], sleep: Callable[[float], None], out: TextIO) -> 
             )
         emulator.set_task_duration(describes=4)
         if fail:
-            emulator.fail_executions(thing_names=fail)
+            emulator.fail_executions(
+                thing_names=fail, error_code=FAILURE_CODE, message=FAILURE_MESSAGE
+            )
         out.write(
             f"Seeded {len(VIOLATORS) + 1} violations of {PROFILE}/{BEHAVIOR} "
             f"({len(VIOLATORS)} in the last hour).\n"
@@ -173,21 +214,31 @@ def run(*, fail: Sequence[str], sleep: Callable[[float], None], out: TextIO) -> 
                 wait_policy=EVERY_SECOND,
                 on_update=progress_printer(len(VIOLATORS), out, time.monotonic),
             )
+            failed: tuple[DetectMitigationActionExecution, ...] = ()
+        except TaskFailedError as error:
+            # A failed task says which devices were not mitigated, and why.
+            assert error.summary is not None
+            summary, failed = error.summary, error.failed_executions or ()
         except WaitError as error:
             end_progress_line(out)
-            if error.summary is not None:
-                out.write(table(summary_rows(error.summary)) + "\n")
             out.write(f"FAILED: {error}\n")
             return 1
         end_progress_line(out)
         out.write(table(summary_rows(summary)) + "\n")
 
-        # 4. The proof: exactly the recent violators are in quarantine.
+        # 4. The results per device, from the task's executions.
+        executions = list(client.list_executions(task_id=task_id))
+        out.write(table(device_rows(executions, [OLD_VIOLATOR]), header=True) + "\n")
+
+        # 5. The proof: the quarantine holds the recent violators whose mitigation did not fail.
         quarantined = sorted(iot.list_things_in_thing_group(thingGroupName=GROUP)["things"])
+        expected = sorted(set(VIOLATORS) - set(fail))
         out.write(f"Things in thing group {GROUP!r}: {', '.join(quarantined) or '(none)'}\n")
-        if quarantined != sorted(VIOLATORS):
-            out.write(f"FAILED: expected {', '.join(sorted(VIOLATORS))} in quarantine\n")
+        if quarantined != expected or sorted(e.thing_name or "" for e in failed) != sorted(fail):
+            out.write(f"FAILED: expected {', '.join(expected) or 'nothing'} in quarantine\n")
             return 1
+        if failed:
+            out.write(f"Not mitigated, as injected: {', '.join(sorted(fail))}.\n")
         out.write(f"OK: {OLD_VIOLATOR} violated outside the window and was left alone.\n")
         return 0
 
@@ -201,12 +252,17 @@ def main(
     """Run the demo and return its exit status; ``sleep`` lets a test skip the waiting."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument(
-        "--fail", action="append", default=[], metavar="THING", help="make THING's mitigation fail"
+        "--fail",
+        action="append",
+        metavar="THING",
+        help=f"make THING's mitigation fail (repeatable; default {INJECTED_FAILURE})",
     )
+    parser.add_argument("--no-fail", action="store_true", help="inject no failure")
     args = parser.parse_args(argv)
+    fail = [] if args.no_fail else (args.fail or [INJECTED_FAILURE])
     with fake_aws_environment():
         try:
-            return run(fail=args.fail, sleep=sleep, out=out)
+            return run(fail=fail, sleep=sleep, out=out)
         except DetectMitigationError as error:
             out.write(f"\nFAILED: {error!r}\n")
             return 1

@@ -209,21 +209,45 @@ class Terminal(io.StringIO):
         return True
 
 
-def test_the_demo_quarantines_the_recent_violators() -> None:
+def test_the_demo_shows_results_per_device_with_one_injected_failure() -> None:
     out = io.StringIO()
 
     assert demo.main([], sleep=lambda seconds: None, out=out) == 0
 
     text = out.getvalue()
+    assert re.search(r"\| Status +\| FAILED +\|", text)
+    devices = {
+        cells[0]: cells[1:]
+        for line in text.splitlines()
+        if line.startswith("| light-")
+        and len(cells := [cell.strip() for cell in line.strip("|").split("|")]) == 3
+    }
+    assert devices == {
+        "light-007": ["quarantined", "-"],
+        "light-013": ["quarantined", "-"],
+        "light-021": ["FAILED", f"{demo.FAILURE_CODE}: {demo.FAILURE_MESSAGE}"],
+        "light-042": ["quarantined", "-"],
+        "light-099": ["left alone", "violated outside the window"],
+    }
+    assert "Things in thing group 'quarantine': light-007, light-013, light-042\n" in text
+    assert text.endswith("left alone.\n")
+
+
+def test_the_demo_without_a_failure_quarantines_every_recent_violator() -> None:
+    out = io.StringIO()
+
+    assert demo.main(["--no-fail"], sleep=lambda seconds: None, out=out) == 0
+
+    text = out.getvalue()
     assert re.search(r"\| Status +\| SUCCESSFUL +\|", text)
     assert "light-007, light-013, light-021, light-042\n" in text
-    assert text.endswith("left alone.\n")
+    assert "FAILED" not in text
 
 
 def test_the_demo_writes_plain_lines_to_a_log() -> None:
     out = io.StringIO()  # not a terminal, as when make demo is piped or logged
 
-    assert demo.main([], sleep=lambda seconds: None, out=out) == 0
+    assert demo.main(["--no-fail"], sleep=lambda seconds: None, out=out) == 0
 
     text = out.getvalue()
     assert "\r" not in text
@@ -240,7 +264,7 @@ def test_the_demo_writes_plain_lines_to_a_log() -> None:
 def test_the_demo_redraws_one_line_on_a_terminal() -> None:
     out = Terminal()
 
-    assert demo.main([], sleep=lambda seconds: None, out=out) == 0
+    assert demo.main(["--no-fail"], sleep=lambda seconds: None, out=out) == 0
 
     text = out.getvalue()
     drawn = text.split("Started task", 1)[1].split("\n")[1]  # the line after "Started task ..."
@@ -250,13 +274,25 @@ def test_the_demo_redraws_one_line_on_a_terminal() -> None:
     assert "\n+-" in text  # the table starts below the progress line
 
 
-def test_the_demo_exits_1_when_a_mitigation_fails() -> None:
+def test_the_demo_names_the_failures_it_was_asked_for() -> None:
     out = io.StringIO()
 
-    assert demo.main(["--fail", "light-013"], sleep=lambda seconds: None, out=out) == 1
+    assert (
+        demo.main(["--fail", "light-013", "--fail", "light-042"], sleep=lambda s: None, out=out)
+        == 0
+    )
 
-    assert re.search(r"\| Status +\| FAILED +\|", out.getvalue())
-    assert "FAILED: task demo-" in out.getvalue()
+    assert "Not mitigated, as injected: light-013, light-042.\n" in out.getvalue()
+    assert "Things in thing group 'quarantine': light-007, light-021\n" in out.getvalue()
+
+
+def test_the_demo_exits_1_when_the_outcome_is_not_what_it_expects() -> None:
+    out = io.StringIO()
+
+    # A thing that violated nothing cannot fail: the expected failure never shows.
+    assert demo.main(["--fail", "light-404"], sleep=lambda seconds: None, out=out) == 1
+
+    assert "FAILED: expected" in out.getvalue()
 
 
 # The snippets of the docs

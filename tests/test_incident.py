@@ -4,7 +4,6 @@ holding the account's slots, re-runs that adopt, results per device, and one dea
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 import boto3
@@ -20,7 +19,8 @@ from iot_detect_mitigation import (
 )
 from iot_detect_mitigation.testing import DetectMitigationEmulator, EmulatorServer
 
-from .test_lifecycle import SharedTime, seed
+from .fake_time import SharedTime
+from .fleet import most_in_progress_at_once, quarantine_action, quarantined, seed
 
 
 @pytest.fixture(scope="module")
@@ -33,12 +33,7 @@ def server() -> Iterator[EmulatorServer]:
 def iot(server: EmulatorServer) -> Any:
     server.reset()
     iot = boto3.client("iot", region_name="us-east-1", endpoint_url=server.endpoint_url)
-    iot.create_thing_group(thingGroupName="quarantine")
-    iot.create_mitigation_action(
-        actionName="quarantine",
-        roleArn="arn:aws:iam::123456789012:role/mitigation",
-        actionParams={"addThingsToThingGroupParams": {"thingGroupNames": ["quarantine"]}},
-    )
+    quarantine_action(iot)
     return iot
 
 
@@ -62,24 +57,6 @@ def client(server: EmulatorServer, time: SharedTime) -> DetectMitigationClient:
         sleep=time.sleep,
         clock=time.clock,
     )
-
-
-def quarantined(iot: Any) -> set[str]:
-    pages = iot.get_paginator("list_things_in_thing_group").paginate(thingGroupName="quarantine")
-    return {thing for page in pages for thing in page["things"]}
-
-
-def most_in_progress_at_once(emulator: DetectMitigationEmulator) -> int:
-    """From the tasks' own start and end times on the emulator's clock."""
-    edges: list[tuple[datetime, int]] = []
-    for task in emulator.tasks.values():
-        assert task.end is not None
-        edges += [(task.start, 1), (task.end, -1)]
-    running = most = 0
-    for _, step in sorted(edges, key=lambda edge: (edge[0], edge[1])):  # ends before starts
-        running += step
-        most = max(most, running)
-    return most
 
 
 def test_many_violations_become_the_fewest_tasks_within_the_cap(

@@ -23,28 +23,14 @@ from iot_detect_mitigation import (
     TaskCanceledError,
     TaskFailedError,
 )
-from iot_detect_mitigation.testing import DetectMitigationEmulator, EmulatorServer, ManualClock
+from iot_detect_mitigation.testing import DetectMitigationEmulator, EmulatorServer
 
+from .fake_time import SharedTime
+from .fleet import quarantine_action, seed
 from .proxy import FaultProxy, fault_proxy
 
 FAST = RetryPolicy(max_attempts=6, base_delay=0.001, max_delay=0.002)
 PROFILE = DetectMitigationActionsTaskTarget(security_profile_name="p")
-
-
-class SharedTime:
-    """The client's clock and sleep, moving the emulator's clock too: tasks last seconds of it."""
-
-    def __init__(self, emulator: DetectMitigationEmulator) -> None:
-        self.manual = ManualClock(datetime(2026, 11, 22, tzinfo=UTC))
-        self.now = 0.0
-        emulator.set_clock(self.manual)
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-        self.manual.advance(seconds)
-
-    def clock(self) -> float:
-        return self.now
 
 
 @pytest.fixture(scope="module")
@@ -57,23 +43,8 @@ def server() -> Iterator[EmulatorServer]:
 def iot(server: EmulatorServer) -> Any:
     server.reset()
     iot = boto3.client("iot", region_name="us-east-1", endpoint_url=server.endpoint_url)
-    iot.create_thing_group(thingGroupName="quarantine")
-    iot.create_mitigation_action(
-        actionName="quarantine",
-        roleArn="arn:aws:iam::123456789012:role/mitigation",
-        actionParams={"addThingsToThingGroupParams": {"thingGroupNames": ["quarantine"]}},
-    )
+    quarantine_action(iot)
     return iot
-
-
-def seed(iot: Any, emulator: DetectMitigationEmulator, count: int) -> list[str]:
-    ids = [f"v-{n:04d}" for n in range(count)]
-    for n, violation in enumerate(ids):
-        iot.create_thing(thingName=f"sensor-{n:04d}")
-        emulator.add_violation(
-            violation, thing_name=f"sensor-{n:04d}", security_profile_name="p", behavior_name="b"
-        )
-    return ids
 
 
 @pytest.fixture

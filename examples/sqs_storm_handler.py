@@ -34,7 +34,7 @@ Each invocation:
   instead of failing the batch;
 - calls ``mitigate_violations`` once, with the batch's in-alarm violation ids (an alarm that SNS
   delivered twice counts once) and a deadline of the invocation's remaining time less
-  ``SAFETY_MARGIN_SECONDS``;
+  ``alarms.SAFETY_MARGIN_SECONDS``;
 - returns ``{"batchItemFailures": [{"itemIdentifier": messageId}, ...]}`` for the messages whose
   violation was not mitigated: an execution that did not succeed, a task still running at the
   deadline, or a task that never started (``MitigationTimeoutError.result.pending_violation_ids``).
@@ -47,7 +47,10 @@ so a batch delivered again with the same alarms, after an invocation timed out o
 adopts the tasks the first delivery started instead of starting them again. A violation whose
 message comes back in a different batch is mitigated by a new task: the retry of a failed
 execution, or, for a task that outlived the invocation, a second addition of the thing to the
-same thing group, which changes nothing. No task id is ever started twice.
+same thing group, which changes nothing. No task id is ever started twice. The other side of
+adopting: a batch that comes back unchanged adopts a FAILED task as it is, so its failed
+executions are retried only when their messages come back beside other ones; otherwise they
+end in the dead-letter queue, where an operator sees them.
 
 Environment: ``MITIGATION_ACTIONS`` (as ``lambda_handler.py``; default ``quarantine``) and
 ``TASK_ID_PREFIX`` (default ``alarm-batch``). Deploy with ``alarms.py`` beside it (handler

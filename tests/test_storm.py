@@ -244,6 +244,7 @@ def test_an_alarm_storm_is_mitigated_within_the_quota(
 ) -> None:
     emulator = detect_mitigation_emulator
     seed(iot, emulator, DEVICES)
+    emulator.set_rate_limit(10)  # AWS's limit for each operation, besides the 5 tasks
     queue_url, dead_letters = alarm_queue
     topics = AlarmTopics(sqs, queue_url)
     messages = storm(list(emulator.violations.values()), random.Random(12))

@@ -3,7 +3,9 @@ holding the account's slots, re-runs that adopt, results per device, and one dea
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -172,6 +174,37 @@ def test_the_deadline_covers_the_whole_run_and_keeps_what_was_done(
     assert len(partial.pending_violation_ids) == 25
     assert len(partial.executions) == 25  # the finished task's
     assert not partial.succeeded
+
+
+def test_listing_and_mitigating_stay_correct_under_the_rate_limit(
+    server: EmulatorServer, iot: Any, emulator: DetectMitigationEmulator, time: SharedTime
+) -> None:
+    """AWS allows each operation 10 requests a second; the retry layer absorbs the rest."""
+    ids = seed(iot, emulator, 300)
+    emulator.set_rate_limit(10)
+    emulator.set_concurrent_task_quota(12)  # a raised quota: 12 tasks start, end and list at once
+    client = DetectMitigationClient(
+        region_name="us-east-1",
+        endpoint_url=server.endpoint_url,
+        sleep=time.sleep,
+        clock=time.clock,
+        rng=random.Random(7),  # a throttled call may, rarely, run out of attempts: not here
+    )
+    result = client.mitigate_violations(
+        ids, actions=["quarantine"], task_id_prefix="limited", max_concurrent_tasks=12
+    )
+    assert result.succeeded and len(result.tasks) == 12
+    assert sorted(e.violation_id or "" for e in result.executions) == ids
+    assert emulator.throttled_count > 0
+    throttled = emulator.throttled_count
+
+    start, end = datetime(2026, 11, 21, tzinfo=UTC), datetime(2026, 11, 23, tzinfo=UTC)
+    executions = list(client.list_executions(start_time=start, end_time=end, page_size=10))
+    tasks = list(client.list_tasks(start_time=start, end_time=end, page_size=1))
+    assert sorted(e.violation_id or "" for e in executions) == ids
+    assert sorted(t.task_id or "" for t in tasks) == sorted(t.task_id or "" for t in result.tasks)
+    assert emulator.throttled_count > throttled  # 30 pages and 12 pages: both were throttled
+    assert quarantined(iot) == {f"sensor-{n:04d}" for n in range(300)}
 
 
 @pytest.mark.parametrize(

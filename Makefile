@@ -53,7 +53,7 @@ snippets: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
 
-## bench: performance ratios against raw boto3, measured in the same run
+## bench: performance ratios against raw boto3, measured in the same run; polling and wire cost
 # The cold start runs in a venv with the runtime dependencies only, as a Lambda package has.
 RUNTIME := .venv-runtime
 bench: $(STAMP)
@@ -61,6 +61,7 @@ bench: $(STAMP)
 	$(RUNTIME)/bin/python -m pip install --quiet --force-reinstall --no-deps . && \
 		$(RUNTIME)/bin/python -m pip install --quiet .
 	$(BIN)/python -m benchmarks.polling
+	$(BIN)/python -m benchmarks.incident
 	BENCH_COLD_PYTHON=$(RUNTIME)/bin/python $(BIN)/python -m benchmarks.run
 
 ## fuzz: the long property-based run (10,000+ generated start requests)

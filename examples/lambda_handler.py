@@ -20,19 +20,15 @@ call (``examples/sqs_storm_handler.py``; docs/usage.md, "Incidents").
 
 Environment: ``MITIGATION_ACTIONS``, comma-separated names of the mitigation actions to apply
 (default ``quarantine``). The execution role needs ``iot:StartDetectMitigationActionsTask`` and
-``iot:DescribeDetectMitigationActionsTask``.
+``iot:DescribeDetectMitigationActionsTask``. The alarm model is in ``alarms.py``, imported from
+this package: deploy the two together (handler ``examples.lambda_handler.handler``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
-from datetime import datetime
-from typing import Any, Protocol
-
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
+from typing import Any
 
 from iot_detect_mitigation import (
     DetectMitigationActionsTaskTarget,
@@ -40,48 +36,16 @@ from iot_detect_mitigation import (
     TaskAlreadyExistsError,
 )
 
+from .alarms import LambdaContext, ViolationAlarm, actions_from_environment, seconds_to_wait
+
 logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
-# botocore's DEBUG logs print request headers, the session token included.
-logging.getLogger("botocore").setLevel(logging.WARNING)
 
-ACTIONS = [
-    name.strip() for name in os.environ.get("MITIGATION_ACTIONS", "quarantine").split(",") if name
-]
-SAFETY_MARGIN_SECONDS = 10.0
-"""Stop waiting this long before Lambda's own timeout, so the failure is ours and readable."""
+ACTIONS = actions_from_environment()
 
 # Built once per execution environment, during init, and reused by every warm invocation:
 # creating a boto3 client loads a 0.9 MiB service model.
 CLIENT = DetectMitigationClient()
-
-
-class LambdaContext(Protocol):
-    """The part of Lambda's context object this handler uses."""
-
-    def get_remaining_time_in_millis(self) -> int: ...
-
-
-class _Message(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, extra="ignore")
-
-
-class Behavior(_Message):
-    name: str
-    metric: str | None = None
-
-
-class ViolationAlarm(_Message):
-    """The Device Defender detect alarm SNS carries as its ``Message`` (a JSON string)."""
-
-    violation_id: str
-    violation_event_type: str
-    """``in-alarm``, ``alarm-cleared`` or ``alarm-invalidated``."""
-    violation_event_time: datetime
-    """Sent as epoch milliseconds; pydantic reads numbers that large as milliseconds."""
-    thing_name: str
-    security_profile_name: str
-    behavior: Behavior
 
 
 def task_id_for(violation_id: str) -> str:
@@ -121,8 +85,7 @@ def handler(
         outcome = "already-started"
     logger.info("%s task %s for %s", outcome, task_id, alarm.thing_name)
 
-    remaining = context.get_remaining_time_in_millis() / 1000 - SAFETY_MARGIN_SECONDS
-    summary = client.wait_for_completion(task_id, timeout=max(remaining, 1.0))
+    summary = client.wait_for_completion(task_id, timeout=seconds_to_wait(context))
     logger.info("task %s ended %s", task_id, summary.task_status)
     return {
         **result,

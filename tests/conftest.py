@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, settings
 from iot_detect_mitigation.testing import DetectMitigationEmulator, EmulatorServer
 
 from .fake_time import FakeTime
+from .fleet import quarantine_action
 from .proxy import FaultProxy, fault_proxy
 
 settings.register_profile(
@@ -56,12 +57,7 @@ def iot(server: EmulatorServer) -> Any:
     """A boto3 client on a fresh emulator with a "quarantine" group and the action that fills it."""
     server.reset()
     iot = boto3.client("iot", region_name="us-east-1", endpoint_url=server.endpoint_url)
-    iot.create_thing_group(thingGroupName="quarantine")
-    iot.create_mitigation_action(
-        actionName="quarantine",
-        roleArn="arn:aws:iam::123456789012:role/mitigation",
-        actionParams={"addThingsToThingGroupParams": {"thingGroupNames": ["quarantine"]}},
-    )
+    quarantine_action(iot)
     return iot
 
 

@@ -1,32 +1,28 @@
-"""Test helpers for a fleet on the emulator: seeding devices, a shared fake clock, and reading
-how many tasks ran at once from the tasks' own times."""
+"""A fleet on the emulator for incident tests: a quarantine group and the action that fills it,
+violating things, and what to read back (who was quarantined, how many tasks ran at once)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from iot_detect_mitigation.testing import DetectMitigationEmulator, ManualClock
+from iot_detect_mitigation.testing import DetectMitigationEmulator
+
+ROLE = "arn:aws:iam::123456789012:role/mitigation"
 
 
-class SharedTime:
-    """The client's clock and sleep, moving the emulator's clock too: tasks last seconds of it."""
-
-    def __init__(self, emulator: DetectMitigationEmulator) -> None:
-        self.manual = ManualClock(datetime(2026, 11, 22, tzinfo=UTC))
-        self.now = 0.0
-        emulator.set_clock(self.manual)
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-        self.manual.advance(seconds)
-
-    def clock(self) -> float:
-        return self.now
+def quarantine_action(iot: Any) -> None:
+    """A thing group ``quarantine`` and the mitigation action ``quarantine`` adding to it."""
+    iot.create_thing_group(thingGroupName="quarantine")
+    iot.create_mitigation_action(
+        actionName="quarantine",
+        roleArn=ROLE,
+        actionParams={"addThingsToThingGroupParams": {"thingGroupNames": ["quarantine"]}},
+    )
 
 
 def seed(iot: Any, emulator: DetectMitigationEmulator, count: int) -> list[str]:
-    """``count`` things (sensor-0000, ...) each with a violation (v-0000, ...) of profile p."""
+    """Things ``sensor-0000``... each with a violation ``v-0000``... of profile p, behavior b."""
     ids = [f"v-{n:04d}" for n in range(count)]
     for n, violation in enumerate(ids):
         iot.create_thing(thingName=f"sensor-{n:04d}")
@@ -34,6 +30,11 @@ def seed(iot: Any, emulator: DetectMitigationEmulator, count: int) -> list[str]:
             violation, thing_name=f"sensor-{n:04d}", security_profile_name="p", behavior_name="b"
         )
     return ids
+
+
+def quarantined(iot: Any) -> set[str]:
+    pages = iot.get_paginator("list_things_in_thing_group").paginate(thingGroupName="quarantine")
+    return {thing for page in pages for thing in page["things"]}
 
 
 def most_in_progress_at_once(emulator: DetectMitigationEmulator) -> int:

@@ -3,6 +3,8 @@ holding the account's slots, re-runs that adopt, results per device, and one dea
 
 from __future__ import annotations
 
+import random
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -17,7 +19,8 @@ from iot_detect_mitigation import (
 )
 from iot_detect_mitigation.testing import DetectMitigationEmulator, EmulatorServer
 
-from .fleet import SharedTime, most_in_progress_at_once, seed
+from .fake_time import SharedTime
+from .fleet import most_in_progress_at_once, quarantined, seed
 
 
 @pytest.fixture(autouse=True)
@@ -38,11 +41,6 @@ def client(server: EmulatorServer, time: SharedTime) -> DetectMitigationClient:
         sleep=time.sleep,
         clock=time.clock,
     )
-
-
-def quarantined(iot: Any) -> set[str]:
-    pages = iot.get_paginator("list_things_in_thing_group").paginate(thingGroupName="quarantine")
-    return {thing for page in pages for thing in page["things"]}
 
 
 def test_many_violations_become_the_fewest_tasks_within_the_cap(
@@ -158,6 +156,37 @@ def test_the_deadline_covers_the_whole_run_and_keeps_what_was_done(
     assert len(partial.pending_violation_ids) == 25
     assert len(partial.executions) == 25  # the finished task's
     assert not partial.succeeded
+
+
+def test_listing_and_mitigating_stay_correct_under_the_rate_limit(
+    server: EmulatorServer, iot: Any, emulator: DetectMitigationEmulator, time: SharedTime
+) -> None:
+    """AWS allows each operation 10 requests a second; the retry layer absorbs the rest."""
+    ids = seed(iot, emulator, 300)
+    emulator.set_rate_limit(10)
+    emulator.set_concurrent_task_quota(12)  # a raised quota: 12 tasks start, end and list at once
+    client = DetectMitigationClient(
+        region_name="us-east-1",
+        endpoint_url=server.endpoint_url,
+        sleep=time.sleep,
+        clock=time.clock,
+        rng=random.Random(7),  # a throttled call may, rarely, run out of attempts: not here
+    )
+    result = client.mitigate_violations(
+        ids, actions=["quarantine"], task_id_prefix="limited", max_concurrent_tasks=12
+    )
+    assert result.succeeded and len(result.tasks) == 12
+    assert sorted(e.violation_id or "" for e in result.executions) == ids
+    assert emulator.throttled_count > 0
+    throttled = emulator.throttled_count
+
+    start, end = datetime(2026, 11, 21, tzinfo=UTC), datetime(2026, 11, 23, tzinfo=UTC)
+    executions = list(client.list_executions(start_time=start, end_time=end, page_size=10))
+    tasks = list(client.list_tasks(start_time=start, end_time=end, page_size=1))
+    assert sorted(e.violation_id or "" for e in executions) == ids
+    assert sorted(t.task_id or "" for t in tasks) == sorted(t.task_id or "" for t in result.tasks)
+    assert emulator.throttled_count > throttled  # 30 pages and 12 pages: both were throttled
+    assert quarantined(iot) == {f"sensor-{n:04d}" for n in range(300)}
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,8 @@ from iot_detect_mitigation import (
 )
 from iot_detect_mitigation.testing import DetectMitigationEmulator, EmulatorServer
 
-from .fleet import SharedTime, seed
+from .fake_time import SharedTime
+from .fleet import seed
 from .proxy import FaultProxy
 
 FAST = RetryPolicy(max_attempts=6, base_delay=0.001, max_delay=0.002)

@@ -19,9 +19,10 @@ storms, batch the alarms through SQS and mitigate each batch with one ``mitigate
 call (``examples/sqs_storm_handler.py``; docs/usage.md, "Incidents").
 
 Environment: ``MITIGATION_ACTIONS``, comma-separated names of the mitigation actions to apply
-(default ``quarantine``). The execution role needs ``iot:StartDetectMitigationActionsTask`` and
-``iot:DescribeDetectMitigationActionsTask``. The alarm model is in ``alarms.py``, imported from
-this package: deploy the two together (handler ``examples.lambda_handler.handler``).
+(default ``quarantine``). The execution role needs ``iot:StartDetectMitigationActionsTask``,
+``iot:DescribeDetectMitigationActionsTask`` and ``iot:ListDetectMitigationActionsExecutions`` (a
+failed task's ``TaskFailedError`` lists which things failed). The alarm model is in ``alarms.py``,
+imported from this package: deploy the two together (handler ``examples.lambda_handler.handler``).
 """
 
 from __future__ import annotations

@@ -218,3 +218,20 @@ def test_bad_arguments_are_rejected_before_any_call(
     with pytest.raises(error):
         client.mitigate_violations(ids, **call)
     assert set(emulator.call_counts) == {"CreateMitigationAction"}  # the fixture's, no more
+
+
+def test_faults_that_outlast_the_retries_are_tried_again_next_round(
+    iot: Any, emulator: DetectMitigationEmulator, client: DetectMitigationClient
+) -> None:
+    ids = seed(iot, emulator, 30)
+    attempts = client.retry_policy.max_attempts
+    # More throttles than one call's retries: the start, then the listing of a finished task.
+    emulator.inject_fault("StartDetectMitigationActionsTask", "ThrottlingException", attempts + 2)
+    emulator.inject_fault(
+        "ListDetectMitigationActionsExecutions", "ServiceUnavailableException", attempts + 1
+    )
+    result = client.mitigate_violations(ids, actions=["quarantine"], task_id_prefix="rough")
+    assert result.succeeded
+    assert sorted(e.violation_id or "" for e in result.executions) == ids
+    assert len(emulator.tasks) == 2
+    assert emulator.throttled_count == 2 * attempts + 3

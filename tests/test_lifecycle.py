@@ -3,6 +3,7 @@ executions of a failed task, and waiting for capacity."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -210,3 +211,25 @@ def test_a_capacity_timeout_that_is_no_number_of_seconds_is_rejected(
             task_id="t", target=PROFILE, actions=["q"], capacity_timeout=capacity_timeout
         )
     assert proxy[0].seen == []
+
+
+def test_one_listing_keeps_within_ten_pages_a_second(
+    iot: Any, emulator: DetectMitigationEmulator, server: EmulatorServer
+) -> None:
+    seed(iot, emulator, 6)
+    emulator.set_task_duration(describes=0)
+    time = SharedTime(emulator)
+    client = DetectMitigationClient(
+        region_name="us-east-1",
+        endpoint_url=server.endpoint_url,
+        sleep=time.sleep,
+        clock=time.clock,
+    )
+    client.start_task(task_id="t-1", target=PROFILE, actions=["quarantine"])
+    sent: list[float] = []
+    client.iot_client.meta.events.register(
+        "before-send.iot.ListDetectMitigationActionsExecutions", lambda **_: sent.append(time.now)
+    )
+    assert len(list(client.list_executions(task_id="t-1", page_size=1))) == 6
+    gaps = [later - earlier for earlier, later in itertools.pairwise(sent)]
+    assert len(gaps) == 5 and min(gaps) == pytest.approx(0.1)

@@ -56,6 +56,8 @@ _CANCEL = "CancelDetectMitigationActionsTask"
 _LIST_TASKS = "ListDetectMitigationActionsTasks"
 _LIST_EXECUTIONS = "ListDetectMitigationActionsExecutions"
 _LARGEST_PAGE = 250
+_PAGE_INTERVAL = 0.1
+"""AWS allows 10 requests a second for each list operation: one listing keeps within it."""
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -276,7 +278,8 @@ class DetectMitigationClient:
         Give either ``task_id`` or a whole time range (``start_time`` and ``end_time``), never
         both, as AWS requires; ``violation_id`` and ``thing_name`` narrow it. Pages (of
         ``page_size``, 1-250) are fetched as the iterator is consumed, each under the retry
-        policy. The arguments are checked when this is called, before any request.
+        policy; pages follow each other at most 10 a second, AWS's quota for the operation. The
+        arguments are checked when this is called, before any request.
         """
         request = ListDetectMitigationActionsExecutionsRequest(
             task_id=task_id,
@@ -320,7 +323,11 @@ class DetectMitigationClient:
     ) -> Iterator[M]:
         """Items of every page, fetching the next page only when the caller reaches it."""
         page = params
+        sent_at: float | None = None
         while True:
+            if sent_at is not None and (pause := sent_at + _PAGE_INTERVAL - self._clock()) > 0:
+                self._sleep(pause)
+            sent_at = self._clock()
             response = self._call(operation, page, deadline=deadline)
             for item in _items(response, member, operation):
                 yield _parse(model, item, operation)

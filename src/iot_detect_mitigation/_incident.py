@@ -138,17 +138,24 @@ class IncidentRun:
             request = pending[0]
             try:
                 adopted = self.start(request)
-            except LimitExceededError:
-                # Other callers hold the account's slots: try again after the next round.
-                logger.info("no capacity for task %s yet; %d queued", request.task_id, len(pending))
+            except DetectMitigationError as error:
+                if not (error.retryable or isinstance(error, LimitExceededError)):
+                    raise
+                # Other callers hold the account's slots, or a fault outlasted the retries: try
+                # again after the next round. A start that did act is found and adopted then.
+                logger.info(
+                    "task %s not started yet (%s); %d queued",
+                    request.task_id,
+                    type(error).__name__,
+                    len(pending),
+                )
                 break
             pending.popleft()
             # Until it is described, a task is known by its id alone: it is never lost track of.
             self._last[request.task_id] = adopted or DetectMitigationActionsTaskSummary(
                 task_id=request.task_id
             )
-            if adopted is not None and adopted.is_terminal:
-                self._ended(adopted, deadline)
+            if adopted is not None and adopted.is_terminal and self._ended(adopted, deadline):
                 continue
             running.append(request.task_id)
             started = True
@@ -164,14 +171,20 @@ class IncidentRun:
             logger.warning("polling %s: %s; will poll again", task_id, type(error).__name__)
             return False
         self._last[task_id] = summary
-        if summary.is_terminal:
-            self._ended(summary, deadline)
-        return summary.is_terminal
+        return summary.is_terminal and self._ended(summary, deadline)
 
-    def _ended(self, summary: DetectMitigationActionsTaskSummary, deadline: float) -> None:
+    def _ended(self, summary: DetectMitigationActionsTaskSummary, deadline: float) -> bool:
+        """Gather an ended task's executions; False when that failed for now, so the task stays
+        in the run and is polled, and listed, again."""
         task_id = summary.task_id or ""
-        self._last[task_id] = summary
-        self._executions[task_id] = self.executions(task_id, deadline)
+        try:
+            self._executions[task_id] = self.executions(task_id, deadline)
+        except DetectMitigationError as error:
+            if not error.retryable:
+                raise
+            logger.warning("listing the executions of %s: %s; will try again", task_id, error)
+            return False
+        return True
 
     def _result(
         self,

@@ -292,6 +292,10 @@ BAD_PARAMETERS = [
     ([*START, "--wait", "--timeout", "0"], "argument --timeout: must be a number of seconds"),
     ([*START, "--timeout", "5"], "--timeout needs --wait"),
     ([*START, "--since", "2x"], "is not a duration"),
+    ([*START, "--since", "1000000d"], "reaches back before year 1"),
+    ([*START, "--since", "99999999999999999999h"], "reaches back before year 1"),
+    (["emulator", "--port", "99999"], "is not a port number from 0 to 65535"),
+    (["emulator", "--port", "abc"], "is not a port number from 0 to 65535"),
     ([*START, "--since", "1h", "--start-time", DAY_1], "--since cannot be combined"),
     ([*START, "--start-time", DAY_1], "--start-time and --end-time go together"),
     (
@@ -351,6 +355,22 @@ def test_no_region_exits_253(server: EmulatorServer, tmp_path: Path) -> None:
     assert "region" in refused.stderr
     assert "Traceback" not in refused.stderr
     assert refused.stdout == ""
+
+
+def test_the_region_may_come_from_aws_region_as_in_the_aws_cli(
+    server: EmulatorServer, tmp_path: Path
+) -> None:
+    env = {name: value for name, value in os.environ.items() if "REGION" not in name}
+    env |= {"AWS_CONFIG_FILE": str(tmp_path / "none"), "AWS_REGION": REGION}
+    answered = subprocess.run(
+        [*COMMAND, "describe", "no-such-task", "--endpoint-url", server.endpoint_url],
+        capture_output=True,
+        text=True,
+        timeout=BOUND,
+        env=env,
+    )
+    assert answered.returncode == 254, answered.stderr  # AWS's answer, not "no region"
+    assert "ResourceNotFoundException" in answered.stderr
 
 
 def test_an_unknown_profile_exits_253(server: EmulatorServer, tmp_path: Path) -> None:

@@ -133,6 +133,7 @@ def test_a_5xx_answer_is_retried_whatever_its_body(
         _client(endpoint, RetryPolicy(max_attempts=1)).describe_task("t-1")
     assert caught.value.retryable
     assert caught.value.status_code == int(fault[:3])
+    assert "\n" not in str(caught.value)  # one line, even for a proxy's HTML page
 
 
 def test_a_proxy_error_page_in_the_middle_of_a_wait_does_not_end_it(
@@ -263,6 +264,20 @@ def test_no_region_is_typed(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> N
     with pytest.raises(pkg.NoRegionError) as caught:
         DetectMitigationClient()
     assert type(caught.value.__cause__).__name__ == "NoRegionError"
+
+
+def test_an_endpoint_that_is_no_url_is_a_configuration_error() -> None:
+    with pytest.raises(pkg.ConfigurationError):
+        DetectMitigationClient(region_name="us-east-1", endpoint_url="not-a-url")
+
+
+def test_a_timeout_beyond_what_a_thread_can_wait_still_waits(
+    emulator: DetectMitigationEmulator, proxy: tuple[FaultProxy, str]
+) -> None:
+    client = _client(proxy[1])
+    emulator.set_task_duration(describes=0)
+    client.start_task(task_id="t-1", target=TARGET, actions=["quarantine"])
+    assert client.wait_for_completion("t-1", timeout=1e12).task_status == "SUCCESSFUL"
 
 
 def test_an_invalid_region_is_typed() -> None:

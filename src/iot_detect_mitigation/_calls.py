@@ -92,7 +92,7 @@ class Sender:
                 done.set()
 
         threading.Thread(target=run, name=f"iot-detect-mitigation {operation}", daemon=True).start()
-        if not done.wait(max(budget, 0.0)):
+        if not done.wait(min(max(budget, 0.0), threading.TIMEOUT_MAX)):
             tally.add(1)
             raise TransportError(
                 f"no answer within the deadline ({max(budget, 0.0):.1f}s for this call); "

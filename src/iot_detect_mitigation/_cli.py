@@ -17,6 +17,7 @@ import argparse
 import json
 import logging
 import math
+import os
 import re
 import sys
 import uuid
@@ -121,7 +122,12 @@ def _duration(text: str) -> timedelta:
     seconds = sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
     if seconds <= 0:
         raise argparse.ArgumentTypeError("the duration must be more than 0")
-    return timedelta(seconds=seconds)
+    try:
+        duration = timedelta(seconds=seconds)
+        datetime.now(UTC) - duration  # the window's start must be a date
+    except (OverflowError, ValueError):
+        raise argparse.ArgumentTypeError(f"{text!r} reaches back before year 1") from None
+    return duration
 
 
 def _timestamp(text: str) -> datetime:
@@ -444,8 +450,10 @@ def _start_request(args: argparse.Namespace) -> StartDetectMitigationActionsTask
 
 def _client(args: argparse.Namespace) -> DetectMitigationClient:
     session = boto3.Session(profile_name=args.profile) if args.profile else None
+    # The AWS CLI reads AWS_REGION before AWS_DEFAULT_REGION; boto3 reads only the latter.
+    region = args.region or os.environ.get("AWS_REGION") or None
     return DetectMitigationClient(
-        region_name=args.region, endpoint_url=args.endpoint_url, session=session
+        region_name=region, endpoint_url=args.endpoint_url, session=session
     )
 
 
@@ -567,7 +575,11 @@ def _emulator(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             f"the emulator needs the testing extra: pip install 'iot-detect-mitigation[testing]'"
             f" ({error})"
         ) from error
-    return serve(args.emulator_arguments, prog=f"{PROG} emulator")
+    try:
+        status = serve(args.emulator_arguments, prog=f"{PROG} emulator")
+    except SystemExit as stop:  # the emulator's own parser: 2 for bad options, 0 for --help
+        return BAD_PARAMETERS if stop.code == 2 else int(stop.code or 0)
+    return OTHER_ERROR if status else SUCCESS  # it could not listen
 
 
 class _MissingExtra(Exception):

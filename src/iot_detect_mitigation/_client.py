@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from ._calls import Sender, Tally
 from ._errors import (
+    ConfigurationError,
     DetectMitigationError,
     TaskAlreadyExistsError,
     TaskCanceledError,
@@ -88,7 +89,10 @@ def _build_client(
             "iot", region_name=region_name, endpoint_url=endpoint_url, config=config
         )
     except (BotoCoreError, ValueError) as error:
-        raise from_botocore(error, None) from error
+        translated = from_botocore(error, None)
+        if type(translated) is DetectMitigationError:  # e.g. an endpoint_url that is no URL
+            translated = ConfigurationError(str(error))
+        raise translated from error
 
 
 def _default(value: float | None, default: float) -> float:

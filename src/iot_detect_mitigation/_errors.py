@@ -311,14 +311,21 @@ CONFIGURATION_ERRORS: tuple[tuple[type[Exception], type[ConfigurationError]], ..
 )
 
 
+_LONGEST_MESSAGE = 500
+
+
 def _service_error(error: boto.ClientError, operation_name: str) -> ServiceError:
     details = error.response.get("Error", {})
     metadata = error.response.get("ResponseMetadata", {})
     code = str(details.get("Code") or "Unknown")
     status = metadata.get("HTTPStatusCode")
+    # One line, whatever answered: a proxy's error page is HTML over many lines.
+    message = " ".join(str(details.get("Message") or code).split())
+    if len(message) > _LONGEST_MESSAGE:
+        message = message[: _LONGEST_MESSAGE - 3] + "..."
     cls = SERVICE_ERRORS.get(code) or TRANSIENT_STATUSES.get(status or 0, ServiceError)
     return cls(
-        str(details.get("Message") or code),
+        message,
         code=code,
         operation_name=operation_name,
         request_id=metadata.get("RequestId"),

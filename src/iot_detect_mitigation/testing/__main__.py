@@ -9,6 +9,7 @@ where it listens. A port that is taken ends it at once with one line on stderr a
 from __future__ import annotations
 
 import argparse
+import errno
 import signal
 import sys
 import time
@@ -34,10 +35,20 @@ def _wait_forever() -> None:
         time.sleep(3600)
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number from 0 to 65535")
+    return port
+
+
 def add_arguments(command: argparse.ArgumentParser) -> None:
     """The command's options, for a parser of its own or a subcommand's."""
     command.add_argument(
-        "--port", type=int, default=5000, help="0 picks a free port (default 5000)"
+        "--port", type=_port, default=5000, help="0 picks a free port (default 5000)"
     )
     command.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
@@ -52,8 +63,9 @@ def serve(port: int, host: str = "127.0.0.1", *, verbose: bool = False, prog: st
     try:
         server = EmulatorServer(port=port, host=host, verbose=verbose).start()
     except OSError as error:
-        hint = "choose another --port, or 0 for a free one"
-        print(f"{prog}: {error.strerror} ({hint})", file=sys.stderr, flush=True)
+        busy = error.errno == errno.EADDRINUSE
+        hint = " (choose another --port, or 0 for a free one)" if busy else ""
+        print(f"{prog}: {error.strerror or error}{hint}", file=sys.stderr, flush=True)
         return 1
     signal.signal(signal.SIGTERM, _interrupt)
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -11,8 +12,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError
 from pydantic import BaseModel, ValidationError
 
 from ._calls import Sender, Tally
@@ -22,7 +21,6 @@ from ._errors import (
     TaskCanceledError,
     TaskFailedError,
     UnexpectedResponseError,
-    from_botocore,
 )
 from ._incident import IncidentRun, plan_tasks
 from ._models import (
@@ -41,6 +39,7 @@ from ._models import (
 )
 from ._reconcile import matches, may_have_acted
 from ._retry import Retrier, RetryPolicy, positive_seconds
+from ._session import CANCEL, DESCRIBE, LIST_EXECUTIONS, LIST_TASKS, START, build_client
 from ._waiting import WaitPolicy, iter_task_updates
 
 if TYPE_CHECKING:
@@ -50,11 +49,6 @@ __all__ = ["DetectMitigationClient"]
 
 logger = logging.getLogger("iot_detect_mitigation")
 
-_START = "StartDetectMitigationActionsTask"
-_DESCRIBE = "DescribeDetectMitigationActionsTask"
-_CANCEL = "CancelDetectMitigationActionsTask"
-_LIST_TASKS = "ListDetectMitigationActionsTasks"
-_LIST_EXECUTIONS = "ListDetectMitigationActionsExecutions"
 _LARGEST_PAGE = 250
 
 M = TypeVar("M", bound=BaseModel)
@@ -66,29 +60,6 @@ READ_TIMEOUT = 10.0
 the control-plane calls answer in well under a second."""
 
 
-def _build_client(
-    session: boto3.Session | None,
-    region_name: str | None,
-    endpoint_url: str | None,
-    connect_timeout: float,
-    read_timeout: float,
-) -> IoTClient:
-    # One retry layer (ours), and no second validation pass: our models check more than
-    # botocore's ParamValidator does.
-    config = Config(
-        retries={"total_max_attempts": 1},
-        parameter_validation=False,
-        connect_timeout=connect_timeout,
-        read_timeout=read_timeout,
-    )
-    try:
-        return (session or boto3.Session()).client(
-            "iot", region_name=region_name, endpoint_url=endpoint_url, config=config
-        )
-    except (BotoCoreError, ValueError) as error:
-        raise from_botocore(error, None) from error
-
-
 def _default(value: float | None, default: float) -> float:
     return default if value is None else value
 
@@ -98,10 +69,11 @@ class DetectMitigationClient:
 
     Pass ``iot_client`` to use a boto3 ``iot`` client you configured; it is used as given, so
     its own botocore retries multiply with this client's ``retry_policy`` (exactly-once holds
-    all the same). Without one, a client is built from ``session`` (or the default session)
+    all the same). Without one, a client is built from ``session`` (or a default session)
     with botocore's retries and parameter validation off, and with ``connect_timeout`` and
-    ``read_timeout`` in seconds. ``sleep``, ``clock`` and ``rng`` are seams for tests. One
-    instance may be shared between threads.
+    ``read_timeout`` in seconds; without ``session``, it holds only the operations this library
+    calls until you read ``iot_client`` (a shorter cold start). ``sleep``, ``clock`` and ``rng``
+    are seams for tests. One instance may be shared between threads.
     """
 
     def __init__(
@@ -118,8 +90,9 @@ class DetectMitigationClient:
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
     ) -> None:
+        self._complete: Callable[[], IoTClient] | None = None
         if iot_client is None:
-            iot_client = _build_client(
+            iot_client, self._complete = build_client(
                 session,
                 region_name,
                 endpoint_url,
@@ -134,7 +107,8 @@ class DetectMitigationClient:
                 "region_name, endpoint_url, session, connect_timeout and read_timeout configure"
                 " a client we build; set them on your own client instead"
             )
-        self.iot_client = iot_client
+        self._iot_client = iot_client
+        self._completing = threading.Lock()
         self.retry_policy = retry_policy or RetryPolicy()
         self._sleep = sleep
         self._clock = clock
@@ -142,8 +116,25 @@ class DetectMitigationClient:
         self._retrier = Retrier(self.retry_policy, sleep=sleep, clock=clock, rng=self._rng)
         self._sender = Sender(iot_client, clock)
 
+    @property
+    def iot_client(self) -> IoTClient:
+        """The boto3 ``iot`` client every call goes through: yours, or the one this client built.
+
+        A client the library builds starts out with only the operations it calls (a faster cold
+        start); the first access here replaces it with a complete one, same settings, and every
+        call from then on goes through that, so a Stubber or an event handler you attach to it
+        sees them.
+        """
+        if self._complete is not None:
+            with self._completing:
+                if self._complete is not None:
+                    self._iot_client = self._complete()
+                    self._sender = Sender(self._iot_client, self._clock)
+                    self._complete = None
+        return self._iot_client
+
     def __repr__(self) -> str:
-        meta = self.iot_client.meta
+        meta = self._iot_client.meta
         return (
             f"DetectMitigationClient(region_name={meta.region_name!r}, "
             f"endpoint_url={meta.endpoint_url!r})"
@@ -250,8 +241,8 @@ class DetectMitigationClient:
     def _describe(
         self, task_id: str, *, deadline: float | None = None, tally: Tally | None = None
     ) -> DetectMitigationActionsTaskSummary:
-        response = self._call(_DESCRIBE, describe_params(task_id), deadline=deadline, tally=tally)
-        return _parse(DetectMitigationActionsTaskSummary, response.get("taskSummary"), _DESCRIBE)
+        response = self._call(DESCRIBE, describe_params(task_id), deadline=deadline, tally=tally)
+        return _parse(DetectMitigationActionsTaskSummary, response.get("taskSummary"), DESCRIBE)
 
     def cancel_task(self, task_id: str) -> None:
         """Cancel a task in progress; its executions not yet run are SKIPPED.
@@ -259,7 +250,7 @@ class DetectMitigationClient:
         AWS answers ``InvalidRequestException`` for a task that has already ended and
         ``ResourceNotFoundException`` for an unknown one.
         """
-        self._call(_CANCEL, CancelDetectMitigationActionsTaskRequest(task_id=task_id).to_boto3())
+        self._call(CANCEL, CancelDetectMitigationActionsTaskRequest(task_id=task_id).to_boto3())
 
     def list_executions(
         self,
@@ -287,7 +278,7 @@ class DetectMitigationClient:
             max_results=page_size,
         )
         return self._paginate(
-            _LIST_EXECUTIONS,
+            LIST_EXECUTIONS,
             request.model_dump(exclude_none=True),
             "actionsExecutions",
             DetectMitigationActionExecution,
@@ -304,7 +295,7 @@ class DetectMitigationClient:
             start_time=start_time, end_time=end_time, max_results=page_size
         )
         return self._paginate(
-            _LIST_TASKS,
+            LIST_TASKS,
             request.model_dump(exclude_none=True),
             "tasks",
             DetectMitigationActionsTaskSummary,
@@ -335,7 +326,7 @@ class DetectMitigationClient:
         params = {"taskId": task_id, "maxResults": _LARGEST_PAGE}
         return list(
             self._paginate(
-                _LIST_EXECUTIONS,
+                LIST_EXECUTIONS,
                 params,
                 "actionsExecutions",
                 DetectMitigationActionExecution,
@@ -485,7 +476,7 @@ class _Start:
     def attempt(self, _number: int = 1) -> str | None:
         """The task id, or None for a conflict that an earlier request of ours may explain."""
         try:
-            response = self._sender.send(_START, self.params, self.tally)
+            response = self._sender.send(START, self.params, self.tally)
         except TaskAlreadyExistsError as error:
             # botocore re-sending inside this attempt means an earlier request may have acted.
             if not (self.may_have_acted or self.tally.last > 1):

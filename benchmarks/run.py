@@ -128,8 +128,8 @@ def _execution(number: int) -> dict[str, Any]:
         "violationId": _IDS[number % 25],
         "actionName": ACTIONS[number % 5],
         "thingName": f"sensor-{number:05d}",
-        "executionStartDate": parse_timestamp(str(1763700000.25 + number)),
-        "executionEndDate": parse_timestamp(str(1763700001.5 + number)),
+        "executionStartDate": 1763700000.25 + number,
+        "executionEndDate": 1763700001.5 + number,
         "status": "FAILED" if number % 50 == 0 else "SUCCESSFUL",
         **({"errorCode": "AccessDenied", "message": "m" * 200} if number % 50 == 0 else {}),
     }
@@ -267,14 +267,15 @@ def http_figures(endpoint: str) -> dict[str, float]:
     }
 
 
-def _as_botocore_parses(value: Any, key: str = "") -> Any:
-    """An answer as botocore's parser returns it: timestamps are datetimes in local time."""
+def _parsed(value: Any, in_local_time: bool, key: str = "") -> Any:
+    """An answer as a Stubber is given it: timestamps (epoch seconds here) become datetimes, in
+    UTC, or in local time as botocore's parser returns them."""
     if isinstance(value, dict):
-        return {name: _as_botocore_parses(member, name) for name, member in value.items()}
+        return {name: _parsed(member, in_local_time, name) for name, member in value.items()}
     if isinstance(value, list):
-        return [_as_botocore_parses(item) for item in value]
+        return [_parsed(item, in_local_time) for item in value]
     if isinstance(value, float) and key.endswith(("Time", "Date")):
-        return parse_timestamp(str(value))  # epoch seconds, as on the wire
+        return parse_timestamp(str(value)) if in_local_time else datetime.fromtimestamp(value, UTC)
     return value
 
 
@@ -285,8 +286,6 @@ def stubber_figures() -> dict[str, float]:
     raw_stub.activate()
     our_stub.activate()
     start_answer = {"taskId": "bench"}
-    describe_answer = {"taskSummary": _as_botocore_parses(SUMMARY)}
-    page = {"actionsExecutions": [_execution(number) for number in range(EXECUTIONS_PAGE)]}
     page_params = {"taskId": "bench", "maxResults": EXECUTIONS_PAGE}
 
     def raw_start() -> object:
@@ -297,27 +296,33 @@ def stubber_figures() -> dict[str, float]:
         our_stub.add_response("start_detect_mitigation_actions_task", start_answer)
         return wrapped.start_task(**START)
 
-    def raw_describe() -> object:
-        raw_stub.add_response("describe_detect_mitigation_actions_task", describe_answer)
-        return raw.describe_detect_mitigation_actions_task(taskId="bench")
+    figures = {"start_task on Stubber": ratio(our_start, raw_start)}
+    for in_local_time, label in ((False, ""), (True, ", timestamps in local time")):
+        describe_answer = {"taskSummary": _parsed(SUMMARY, in_local_time)}
+        executions = [_execution(number) for number in range(EXECUTIONS_PAGE)]
+        page = {"actionsExecutions": _parsed(executions, in_local_time)}
 
-    def our_describe() -> object:
-        our_stub.add_response("describe_detect_mitigation_actions_task", describe_answer)
-        return wrapped.describe_task("bench")
+        def raw_describe(answer: dict[str, Any] = describe_answer) -> object:
+            raw_stub.add_response("describe_detect_mitigation_actions_task", answer)
+            return raw.describe_detect_mitigation_actions_task(taskId="bench")
 
-    def raw_page() -> object:
-        raw_stub.add_response("list_detect_mitigation_actions_executions", page)
-        return raw.list_detect_mitigation_actions_executions(**page_params)
+        def our_describe(answer: dict[str, Any] = describe_answer) -> object:
+            our_stub.add_response("describe_detect_mitigation_actions_task", answer)
+            return wrapped.describe_task("bench")
 
-    def our_page() -> object:
-        our_stub.add_response("list_detect_mitigation_actions_executions", page)
-        return list(wrapped.list_executions(task_id="bench", page_size=EXECUTIONS_PAGE))
+        def raw_page(answer: dict[str, Any] = page) -> object:
+            raw_stub.add_response("list_detect_mitigation_actions_executions", answer)
+            return raw.list_detect_mitigation_actions_executions(**page_params)
 
-    return {
-        "start_task on Stubber": ratio(our_start, raw_start),
-        "describe_task on Stubber": ratio(our_describe, raw_describe),
-        "list_executions, a page of 250, on Stubber": ratio(our_page, raw_page, calls=CALLS // 10),
-    }
+        def our_page(answer: dict[str, Any] = page) -> object:
+            our_stub.add_response("list_detect_mitigation_actions_executions", answer)
+            return list(wrapped.list_executions(task_id="bench", page_size=EXECUTIONS_PAGE))
+
+        figures[f"describe_task on Stubber{label}"] = ratio(our_describe, raw_describe)
+        figures[f"list_executions, a page of 250, on Stubber{label}"] = ratio(
+            our_page, raw_page, calls=CALLS // 10
+        )
+    return figures
 
 
 COLD_BASELINE = """

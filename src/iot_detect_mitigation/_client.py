@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ._calls import Sender, Tally
 from ._errors import (
@@ -44,6 +44,7 @@ from ._waiting import WaitPolicy, iter_task_updates
 
 if TYPE_CHECKING:
     from mypy_boto3_iot import IoTClient
+    from pydantic import TypeAdapter
 
 __all__ = ["DetectMitigationClient"]
 
@@ -463,6 +464,8 @@ def _parse_page(model: type[M], items: list[Any], operation: str) -> Iterator[M]
     """
     adapter = _page_adapters.get(model)
     if adapter is None:
+        from pydantic import TypeAdapter  # here, not at import: a cold start lists no page
+
         page_type: Any = list[model]  # type: ignore[valid-type]  # a model class, known at run time
         adapter = _page_adapters[model] = TypeAdapter(page_type)
     try:

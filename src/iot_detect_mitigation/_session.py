@@ -100,9 +100,8 @@ def shipped_model(source: bytes) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     digest = hashlib.sha256(source).hexdigest()
-    if shipped.get("operations") != list(OPERATIONS) or digest not in {
-        source["sha256"] for source in shipped.get("sources", ())
-    }:
+    derived_from = {known["sha256"] for known in shipped.get("sources", ())}
+    if shipped.get("operations") != list(OPERATIONS) or digest not in derived_from:
         return None
     model: dict[str, Any] = shipped["model"]
     return model
@@ -225,7 +224,7 @@ def derive_shipped_model(previous: Mapping[str, Any] | None = None) -> dict[str,
     model = trimmed_model(loader.load_service_model(_SERVICE, "service-2"), OPERATIONS)
     sources = [{"botocore": version("botocore"), "sha256": digest}]
     if previous is not None and previous.get("model") == model:
-        sources += [source for source in previous["sources"] if source["sha256"] != digest]
+        sources += [known for known in previous["sources"] if known["sha256"] != digest]
     return {"operations": list(OPERATIONS), "sources": sources, "model": model}
 
 

@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: test lint typecheck unit docs snippets demo bench fuzz clean
+.PHONY: test lint typecheck unit docs snippets demo bench fuzz iot-model clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,10 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.polling
 	$(BIN)/python -m benchmarks.incident
 	BENCH_COLD_PYTHON=$(RUNTIME)/bin/python $(BIN)/python -m benchmarks.run
+
+## iot-model: derive the trimmed iot service model the library ships from the installed botocore
+iot-model: $(STAMP)
+	$(BIN)/python -c "from iot_detect_mitigation._session import write_shipped_model as w; w()"
 
 ## fuzz: the long property-based run (10,000+ generated start requests)
 fuzz: $(STAMP)

@@ -478,3 +478,18 @@ def test_no_secret_in_reprs_messages_or_logs(
         ]
     )
     assert caplog.records and not any(secret in seen for secret in secrets)
+
+
+def test_a_page_with_an_item_it_cannot_read_yields_the_items_before_it_then_raises(
+    client: DetectMitigationClient,
+) -> None:
+    readable = [{"thingName": "sensor-1", "status": "FAILED"}, {"thingName": "sensor-2"}]
+    page = {"actionsExecutions": [*readable, {"thingName": "sensor-3", "status": 5}, {}]}
+    Wire(responder=lambda _: (200, page)).attach(client.iot_client)
+
+    executions = client.list_executions(task_id="t-1")
+
+    assert [next(executions).thing_name for _ in readable] == ["sensor-1", "sensor-2"]
+    with pytest.raises(UnexpectedResponseError, match="status") as caught:
+        next(executions)
+    assert caught.value.operation_name == "ListDetectMitigationActionsExecutions"

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from botocore.utils import parse_timestamp
 from hypothesis import given
 from hypothesis import strategies as st
 
 from iot_detect_mitigation import (
+    DetectMitigationActionExecution,
     DetectMitigationActionsTaskStatus,
     DetectMitigationActionsTaskSummary,
     LogLevel,
@@ -204,3 +210,43 @@ def test_terminal_is_read_from_the_status_however_parsed(
     expected = status is not DetectMitigationActionsTaskStatus.IN_PROGRESS
     for summary in _every_parse({"taskStatus": status.value}):
         assert summary.is_terminal is expected
+
+
+@contextmanager
+def local_zone(posix_tz: str) -> Iterator[None]:
+    """The process's local zone, as TZ names it (a POSIX rule: no zone database needed)."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = posix_tz
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+
+
+@pytest.mark.parametrize(
+    "posix_tz",
+    [
+        "UTC0",
+        "IST-5:30",  # a fixed offset
+        "CET-1CEST,M3.5.0,M10.5.0/3",  # daylight saving time
+        "NST3:30NDT,M3.2.0,M11.1.0",
+    ],
+)
+@given(moment=st.floats(min_value=-2e9, max_value=4e9))
+def test_timestamps_botocore_parses_in_local_time_are_read_in_utc(
+    posix_tz: str, moment: float
+) -> None:
+    with local_zone(posix_tz):
+        parsed = parse_timestamp(repr(moment))  # botocore's parser: the local zone
+        execution = DetectMitigationActionExecution.model_validate(
+            {"executionStartDate": parsed, "executionEndDate": parsed.astimezone(UTC)}
+        )
+
+    for read in (execution.execution_start_date, execution.execution_end_date):
+        assert read == datetime.fromtimestamp(moment, UTC)
+        assert read is not None and read.tzinfo is UTC and read.fold == 0

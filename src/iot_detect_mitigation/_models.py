@@ -66,15 +66,18 @@ WireTimestamp = Annotated[AwareDatetime, AfterValidator(_on_the_wire)]
 
 
 def _distinct(names: list[str]) -> list[str]:
+    if len(set(names)) == len(names):  # every start checks this: the quick yes first
+        return names
     repeated = sorted({name for name in names if names.count(name) > 1})
-    if repeated:
-        raise ValueError(f"must not repeat an action, AWS records each once: {', '.join(repeated)}")
-    return names
+    raise ValueError(f"must not repeat an action, AWS records each once: {', '.join(repeated)}")
 
 
 def _as_utc(value: datetime) -> datetime:
     """botocore parses timestamps into the machine's local zone; UTC is what AWS means."""
-    if value.tzinfo is None:
+    zone = value.tzinfo
+    if zone is UTC:  # runs for every timestamp of every answer: nothing to do is the common case
+        return value
+    if zone is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
 

@@ -45,7 +45,7 @@ logger.setLevel(logging.INFO)
 ACTIONS = actions_from_environment()
 
 # Built once per execution environment, during init, and reused by every warm invocation:
-# creating a boto3 client loads a 0.9 MiB service model.
+# creating the boto3 client loads (part of) the iot service model.
 CLIENT = DetectMitigationClient()
 
 

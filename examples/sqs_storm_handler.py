@@ -82,7 +82,7 @@ ACTIONS = actions_from_environment()
 TASK_ID_PREFIX = os.environ.get("TASK_ID_PREFIX", "alarm-batch")
 
 # Built once per execution environment, during init, and reused by every warm invocation:
-# creating a boto3 client loads a 0.9 MiB service model.
+# creating the boto3 client loads (part of) the iot service model.
 CLIENT = DetectMitigationClient()
 
 

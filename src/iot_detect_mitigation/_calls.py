@@ -44,8 +44,8 @@ class Tally:
         self.sent += self.last
 
     def recorded(self) -> Tally:
-        """A context that stamps the total on any error leaving it (a class, not a generator:
-        it is entered on every call, and a generator costs a microsecond)."""
+        """A context that stamps the total on any error leaving it; calls enter it only once
+        an attempt has failed, so a call that succeeds at once pays nothing for it."""
         return self
 
     def __enter__(self) -> None:

@@ -153,10 +153,11 @@ class DetectMitigationClient:
     ) -> dict[str, Any]:
         """One operation under the retry policy; errors carry every HTTP request it sent."""
         tally = tally or Tally()
-        with tally.recorded():
-            try:
-                return self._sender.send(operation, params, tally, deadline)
-            except DetectMitigationError as failure:
+        try:
+            return self._sender.send(operation, params, tally, deadline)
+        except DetectMitigationError as failure:
+            # Every failure passes here, so the success path enters no context.
+            with tally.recorded():
                 return self._retrier.retry_after(
                     failure,
                     lambda _: self._sender.send(operation, params, tally, deadline),
@@ -205,13 +206,14 @@ class DetectMitigationClient:
 
     def _start(self, request: StartDetectMitigationActionsTaskRequest) -> str:
         start = _Start(self._sender, request)
-        with start.tally.recorded():
-            try:
-                started = start.attempt()
-            except DetectMitigationError as failure:
+        try:
+            started = start.attempt()
+        except DetectMitigationError as failure:
+            with start.tally.recorded():  # every failure passes here or through the claim
                 started = self._retrier.retry_after(failure, start.attempt)
-            if started is not None:
-                return started
+        if started is not None:
+            return started
+        with start.tally.recorded():
             return self._claim_existing(start)
 
     def _claim_existing(self, start: _Start) -> str:

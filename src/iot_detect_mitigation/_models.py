@@ -232,25 +232,26 @@ class StartDetectMitigationActionsTaskRequest(_RequestShape):
         the largest cost of a start on a client the library built (benchmarks/README.md).
         """
         target, window = self.target, self.violation_event_occurrence_range
-        return _present(
-            taskId=self.task_id,
-            target=_present(
-                violationIds=None if target.violation_ids is None else list(target.violation_ids),
-                securityProfileName=target.security_profile_name,
-                behaviorName=target.behavior_name,
-            ),
-            actions=list(self.actions),
-            violationEventOccurrenceRange=None
-            if window is None
-            else {"startTime": window.start_time, "endTime": window.end_time},
-            includeOnlyActiveViolations=self.include_only_active_violations,
-            includeSuppressedAlerts=self.include_suppressed_alerts,
-            clientRequestToken=self.client_request_token,
-        )
-
-
-def _present(**members: Any) -> dict[str, Any]:
-    return {name: value for name, value in members.items() if value is not None}
+        wanted: dict[str, Any] = {}
+        if target.violation_ids is not None:
+            wanted["violationIds"] = list(target.violation_ids)
+        if target.security_profile_name is not None:
+            wanted["securityProfileName"] = target.security_profile_name
+        if target.behavior_name is not None:
+            wanted["behaviorName"] = target.behavior_name
+        params: dict[str, Any] = {"taskId": self.task_id, "target": wanted}
+        params["actions"] = list(self.actions)
+        if window is not None:
+            params["violationEventOccurrenceRange"] = {
+                "startTime": window.start_time,
+                "endTime": window.end_time,
+            }
+        if self.include_only_active_violations is not None:
+            params["includeOnlyActiveViolations"] = self.include_only_active_violations
+        if self.include_suppressed_alerts is not None:
+            params["includeSuppressedAlerts"] = self.include_suppressed_alerts
+        params["clientRequestToken"] = self.client_request_token
+        return params
 
 
 class DescribeDetectMitigationActionsTaskRequest(_RequestShape):

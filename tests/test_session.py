@@ -6,6 +6,7 @@ what a client built from it sends and reads, with botocore's own.
 
 from __future__ import annotations
 
+import gc
 import gzip
 import hashlib
 import json
@@ -23,7 +24,7 @@ from botocore.exceptions import DataNotFoundError
 from botocore.loaders import Loader
 from botocore.model import OperationModel, ServiceModel, Shape
 
-from iot_detect_mitigation import DetectMitigationClient
+from iot_detect_mitigation import ConfigurationError, DetectMitigationClient
 from iot_detect_mitigation._session import (
     OPERATIONS,
     SHIPPED_MODEL,
@@ -339,6 +340,33 @@ def test_a_session_of_yours_is_used_as_it_is() -> None:
     assert complete is None
     assert client.meta.service_model.operation_names == SERVICE.operation_names
     assert DetectMitigationClient(session=session).iot_client.meta.region_name == "eu-west-1"
+
+
+def test_the_garbage_collector_is_paused_while_a_client_is_built() -> None:
+    session = boto3.Session(region_name="eu-west-1")
+    collecting: list[bool] = []
+    session.events.register(
+        "creating-client-class.iot", lambda **_: collecting.append(gc.isenabled())
+    )
+
+    DetectMitigationClient(session=session)
+
+    assert collecting == [False]
+    assert gc.isenabled()
+
+
+def test_a_collector_you_turned_off_stays_off_and_a_failed_build_turns_it_back_on() -> None:
+    gc.disable()
+    try:
+        DetectMitigationClient(region_name="us-east-1")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+    with pytest.raises(ConfigurationError):
+        DetectMitigationClient(region_name="us-east-1", endpoint_url="not a url")
+
+    assert gc.isenabled()
 
 
 @pytest.mark.parametrize(

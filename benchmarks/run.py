@@ -29,12 +29,17 @@ from typing import Any
 import boto3
 from botocore.stub import Stubber
 from botocore.utils import parse_timestamp
+from pydantic import TypeAdapter
 
+from benchmarks.floor import bare
 from benchmarks.polling import GOALS, measure
 from iot_detect_mitigation import (
+    DetectMitigationActionExecution,
+    DetectMitigationActionsTaskSummary,
     DetectMitigationActionsTaskTarget,
     DetectMitigationClient,
     RetryPolicy,
+    StartDetectMitigationActionsTaskRequest,
     ThrottlingError,
     ViolationEventOccurrenceRange,
     WaitPolicy,
@@ -240,10 +245,28 @@ def raw_client(endpoint_url: str | None = None) -> Any:
     return boto3.client("iot", region_name="us-east-1", endpoint_url=endpoint_url)
 
 
+# The floor: raw boto3 on a client of its own, plus the cheapest pydantic model of the same shape
+# (benchmarks/floor.py). No wrapper whose requests and answers are pydantic models does less.
+FLOOR = "floor, raw boto3 + bare pydantic models: "
+BareStart = bare(StartDetectMitigationActionsTaskRequest)
+BareSummary = bare(DetectMitigationActionsTaskSummary)
+_BARE_PAGE: Any = list[bare(DetectMitigationActionExecution)]  # type: ignore[misc]  # a model made at run time
+BarePage: TypeAdapter[Any] = TypeAdapter(_BARE_PAGE)
+
+
 def http_figures(endpoint: str) -> dict[str, float]:
     raw = raw_client(endpoint)
     wrapped = DetectMitigationClient(raw_client(endpoint))
     built = DetectMitigationClient(region_name="us-east-1", endpoint_url=endpoint)
+    other = raw_client(endpoint)
+
+    def floor_start() -> object:
+        BareStart.model_validate(RAW_START)
+        return other.start_detect_mitigation_actions_task(**RAW_START)
+
+    def floor_describe() -> object:
+        answer = other.describe_detect_mitigation_actions_task(taskId="bench")
+        return BareSummary.model_validate(answer["taskSummary"])
 
     def raw_start() -> object:
         return raw.start_detect_mitigation_actions_task(**RAW_START)
@@ -264,6 +287,8 @@ def http_figures(endpoint: str) -> dict[str, float]:
         "describe_task over HTTP (client the library built)": ratio(
             lambda: built.describe_task("bench"), raw_describe
         ),
+        FLOOR + "start over HTTP": ratio(floor_start, raw_start),
+        FLOOR + "describe over HTTP": ratio(floor_describe, raw_describe),
     }
 
 
@@ -282,9 +307,10 @@ def _parsed(value: Any, in_local_time: bool, key: str = "") -> Any:
 def stubber_figures() -> dict[str, float]:
     raw = raw_client()
     wrapped = DetectMitigationClient(raw_client())
-    raw_stub, our_stub = Stubber(raw), Stubber(wrapped.iot_client)
-    raw_stub.activate()
-    our_stub.activate()
+    other = raw_client()
+    raw_stub, our_stub, other_stub = Stubber(raw), Stubber(wrapped.iot_client), Stubber(other)
+    for stub in (raw_stub, our_stub, other_stub):
+        stub.activate()
     start_answer = {"taskId": "bench"}
     page_params = {"taskId": "bench", "maxResults": EXECUTIONS_PAGE}
 
@@ -318,10 +344,25 @@ def stubber_figures() -> dict[str, float]:
             our_stub.add_response("list_detect_mitigation_actions_executions", answer)
             return list(wrapped.list_executions(task_id="bench", page_size=EXECUTIONS_PAGE))
 
+        def floor_describe(answer: dict[str, Any] = describe_answer) -> object:
+            other_stub.add_response("describe_detect_mitigation_actions_task", answer)
+            got = other.describe_detect_mitigation_actions_task(taskId="bench")
+            return BareSummary.model_validate(got["taskSummary"])
+
+        def floor_page(answer: dict[str, Any] = page) -> object:
+            other_stub.add_response("list_detect_mitigation_actions_executions", answer)
+            got = other.list_detect_mitigation_actions_executions(**page_params)
+            return BarePage.validate_python(got["actionsExecutions"])
+
         figures[f"describe_task on Stubber{label}"] = ratio(our_describe, raw_describe)
         figures[f"list_executions, a page of 250, on Stubber{label}"] = ratio(
             our_page, raw_page, calls=CALLS // 10
         )
+        if not in_local_time:
+            figures[FLOOR + "describe on Stubber"] = ratio(floor_describe, raw_describe)
+            figures[FLOOR + "a page of 250 on Stubber"] = ratio(
+                floor_page, raw_page, calls=CALLS // 10
+            )
     return figures
 
 

@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: test lint typecheck unit docs snippets demo bench fuzz iot-model clean
+.PHONY: test lint typecheck unit docs snippets demo bench bench-instructions fuzz iot-model clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,10 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.polling
 	$(BIN)/python -m benchmarks.incident
 	BENCH_COLD_PYTHON=$(RUNTIME)/bin/python $(BIN)/python -m benchmarks.run
+
+## bench-instructions: the Stubber figures in CPU instructions (valgrind), which do not drift
+bench-instructions: $(STAMP)
+	$(BIN)/python -m benchmarks.instructions
 
 ## iot-model: derive the trimmed iot service model the library ships from the installed botocore
 iot-model: $(STAMP)

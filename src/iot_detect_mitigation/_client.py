@@ -156,7 +156,7 @@ class DetectMitigationClient:
         try:
             return self._sender.send(operation, params, tally, deadline)
         except DetectMitigationError as failure:
-            # Every failure passes here, so the success path enters no context.
+            # Only a failure enters the context that stamps attempts: success pays nothing.
             with tally.recorded():
                 return self._retrier.retry_after(
                     failure,

@@ -239,8 +239,11 @@ class StartDetectMitigationActionsTaskRequest(_RequestShape):
             wanted["securityProfileName"] = target.security_profile_name
         if target.behavior_name is not None:
             wanted["behaviorName"] = target.behavior_name
-        params: dict[str, Any] = {"taskId": self.task_id, "target": wanted}
-        params["actions"] = list(self.actions)
+        params: dict[str, Any] = {
+            "taskId": self.task_id,
+            "target": wanted,
+            "actions": list(self.actions),
+        }
         if window is not None:
             params["violationEventOccurrenceRange"] = {
                 "startTime": window.start_time,

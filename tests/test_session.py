@@ -10,6 +10,7 @@ import gc
 import gzip
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -366,6 +367,16 @@ def test_a_collector_you_turned_off_stays_off_and_a_failed_build_turns_it_back_o
     with pytest.raises(ConfigurationError):
         DetectMitigationClient(region_name="us-east-1", endpoint_url="not a url")
 
+    assert gc.isenabled()
+
+
+def test_clients_built_in_several_threads_at_once_leave_the_collector_on() -> None:
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        clients = list(
+            pool.map(lambda _: DetectMitigationClient(region_name="us-east-1"), range(12))
+        )
+
+    assert len(clients) == 12
     assert gc.isenabled()
 
 

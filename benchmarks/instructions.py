@@ -27,7 +27,8 @@ CASES = {
 
 
 def _calls() -> dict[str, Callable[[], object]]:
-    """Each side's call on one Stubber-backed client, as ``run.stubber_figures`` makes them."""
+    """Each side's call, as ``run.stubber_figures`` makes them but on one Stubber-backed client
+    (``run.py`` gives each side its own; instruction counts do not depend on which)."""
     from botocore.stub import Stubber
 
     from benchmarks.run import (

@@ -12,7 +12,7 @@ import pytest
 from pydantic import BaseModel
 
 from benchmarks.floor import bare
-from benchmarks.run import RAW_START, SUMMARY, _execution, _parsed
+from benchmarks.run import BARE_START, RAW_START, SUMMARY, BareStart, _execution, _parsed
 from iot_detect_mitigation import (
     DetectMitigationActionExecution,
     DetectMitigationActionsTaskSummary,
@@ -48,3 +48,8 @@ def test_a_bare_model_applies_none_of_the_rules() -> None:
         "taskId": "not valid!",
         "actions": ["a", "a"],
     }
+
+
+def test_the_floor_start_validates_every_member_the_raw_start_sends() -> None:
+    sent = BareStart(**BARE_START).model_dump(by_alias=True, exclude_none=True)
+    assert sent == {**RAW_START, "clientRequestToken": "bench-token"}

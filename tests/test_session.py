@@ -10,7 +10,8 @@ import gc
 import gzip
 import hashlib
 import json
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -370,13 +371,35 @@ def test_a_collector_you_turned_off_stays_off_and_a_failed_build_turns_it_back_o
     assert gc.isenabled()
 
 
-def test_clients_built_in_several_threads_at_once_leave_the_collector_on() -> None:
-    with ThreadPoolExecutor(max_workers=6) as pool:
-        clients = list(
-            pool.map(lambda _: DetectMitigationClient(region_name="us-east-1"), range(12))
-        )
+def test_overlapping_builds_in_two_threads_leave_the_collector_on() -> None:
+    """The first build ends while the second is under way, and the second ends last."""
+    first_inside, second_inside, first_done = (threading.Event() for _ in range(3))
 
-    assert len(clients) == 12
+    def session(hook: Callable[..., None]) -> boto3.Session:
+        made = boto3.Session(region_name="us-east-1")
+        made.events.register("creating-client-class.iot", hook)
+        return made
+
+    def first_hook(**_: object) -> None:
+        first_inside.set()
+        assert second_inside.wait(30)
+
+    def second_hook(**_: object) -> None:
+        second_inside.set()
+        assert first_done.wait(30)
+
+    first = threading.Thread(target=DetectMitigationClient, kwargs={"session": session(first_hook)})
+    second = threading.Thread(
+        target=DetectMitigationClient, kwargs={"session": session(second_hook)}
+    )
+    first.start()
+    assert first_inside.wait(30)
+    second.start()
+    first.join(30)
+    first_done.set()
+    second.join(30)
+
+    assert not first.is_alive() and not second.is_alive()
     assert gc.isenabled()
 
 

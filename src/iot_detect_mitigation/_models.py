@@ -228,8 +228,9 @@ class StartDetectMitigationActionsTaskRequest(_RequestShape):
     def to_boto3(self) -> dict[str, Any]:
         """The keyword arguments of ``iot.start_detect_mitigation_actions_task``.
 
-        The same as ``model_dump(exclude_none=True)``, written out: pydantic's serializer was
-        the largest cost of a start on a client the library built (benchmarks/README.md).
+        For a validated request, the same as ``model_dump(exclude_none=True)``, written out:
+        pydantic's serializer was the largest cost of a start on a client the library built
+        (benchmarks/README.md).
         """
         target, window = self.target, self.violation_event_occurrence_range
         wanted: dict[str, Any] = {}

@@ -169,8 +169,10 @@ def collector_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while a client is built.
 
     Building one parses hundreds of kilobytes of JSON into objects that live as long as the
-    client; meanwhile the collector would scan the whole heap several times and free nothing
-    (about 6% of a cold start, benchmarks/README.md). A collector that was off stays off.
+    client; meanwhile the collector keeps passing over them, and now and then over the whole
+    heap, and frees nothing (about 6% of a cold start, benchmarks/README.md). The collector is
+    the process's: for those milliseconds no thread collects, and a ``gc.disable()`` another
+    thread makes meanwhile is undone when the build ends. One that was off stays off.
     """
     if not gc.isenabled():
         yield
